@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `advis`: the engine without the editor, for integration engineers and operators.
+//   advis validate [--profiles DIR] FILE...        validate HospitalNotification Bundles (JSON or XML)
+//   advis profiles install <package.tgz | url>     install a MedCom FHIR package into the package directory
+//   advis profiles list                            list the installed packages
+import { runProfiles } from './profiles';
+import { runValidate } from './validate';
+
+export interface CommandIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number>> = {
+  validate: runValidate,
+  profiles: runProfiles,
+};
+
+const USAGE = `usage: advis <command> [options]
+  validate [--profiles DIR] FILE...       validate HospitalNotification Bundles (JSON or XML)
+  profiles install <package.tgz | url>    install a FHIR package (default directory: $ADVIS_FHIR_PACKAGES or ~/.fhir/packages)
+  profiles list                           list installed packages`;
+
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [command, ...args] = argv;
+  const run = command ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.err(command && command !== '--help' && command !== '-h' ? `advis: unknown command "${command}"\n${USAGE}` : USAGE);
+    return command === '--help' || command === '-h' ? 0 : 2;
+  }
+  return run(args, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(`advis: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,58 @@
+// `npm start`: Node-RED headless (editor on http://127.0.0.1:1880) with the example region flow, this package's
+// nodes, and an embedded SQLite store, all under a local data folder (./data, or $ADVIS_DATA_DIR).
+//
+// It prepares a Node-RED user directory the way an operator would (package linked into node_modules, the region flow
+// and its site file copied in once so local edits survive restarts) and then runs Node-RED's own launcher.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const dataDir = path.resolve(process.env.ADVIS_DATA_DIR ?? path.join(root, 'data'));
+const userDir = path.join(dataDir, 'node-red');
+const port = process.env.PORT ?? '1880';
+const host = process.env.ADVIS_HOST ?? '127.0.0.1';
+
+function prepareUserDir(): void {
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@advis-engine'), { recursive: true });
+  const pkg = path.join(userDir, 'package.json');
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, JSON.stringify({ name: 'advis-node-red-data', private: true }, null, 2) + '\n');
+  const link = path.join(userDir, 'node_modules', '@advis-engine', 'node-red');
+  fs.rmSync(link, { force: true, recursive: true });
+  fs.symlinkSync(root, link, 'dir');
+  for (const [from, to] of [['region.json', 'flows.json'], ['region.site.json', 'site.json']]) {
+    const target = path.join(userDir, to);
+    if (!fs.existsSync(target)) fs.copyFileSync(path.join(root, 'flows', from), target);
+  }
+}
+
+/** The FHIR package directory: $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages, else the team's ../shared copy. */
+function profileDirectory(): string {
+  if (process.env.ADVIS_FHIR_PACKAGES) return process.env.ADVIS_FHIR_PACKAGES;
+  const cache = path.join(os.homedir(), '.fhir', 'packages');
+  const shared = path.resolve(root, '..', 'shared', 'medcom', 'packages');
+  const hasHospitalNotification = (dir: string): boolean =>
+    fs.existsSync(dir) && fs.readdirSync(dir).some((name) => name.startsWith('medcom.fhir.dk.hospitalnotification'));
+  if (!hasHospitalNotification(cache) && fs.existsSync(shared)) {
+    console.log(`advis: MedCom profiles from ${shared} (install your own with "npx advis profiles install <package.tgz|url>")`);
+    return shared;
+  }
+  return cache;
+}
+
+prepareUserDir();
+const env = {
+  ...process.env,
+  ADVIS_DATA_DIR: dataDir,
+  ADVIS_SITE_FILE: process.env.ADVIS_SITE_FILE ?? path.join(userDir, 'site.json'),
+  ADVIS_STORE_FILE: process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
+  ADVIS_FHIR_PACKAGES: profileDirectory(),
+};
+const redJs = require.resolve('node-red/red.js');
+const args = [redJs, '--userDir', userDir, '--port', port, '-D', `uiHost=${host}`, '-D', 'editorTheme.tours=false', '-D', 'telemetry.enabled=false', 'flows.json'];
+console.log(`advis: Node-RED on http://${host}:${port}/ with data in ${dataDir}`);
+const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,24 @@
+// Why an ADT message gave no advis: a closed list (DESIGN.md "Contracts worth keeping stable"), so every message
+// has a traceable outcome that flows, audits and dashboards can switch on. docs/mapping.md documents each code.
+
+export const NO_ADVIS_REASONS = {
+  'no-cpr': 'the patient has no valid Danish CPR number (missing, invalid or a replacement CPR)',
+  'no-danish-address': 'the patient has no Danish municipality of residence',
+  'unknown-municipality': 'the municipality is not in the site directory: the advis is held until it is added',
+  'unknown-department': 'the department (PV1-3) is not in the site directory: the advis is held until it is added',
+  'no-visit-number': 'the message has no visit number (PV1-19), so it cannot be tied to a stay',
+  'no-event-time': 'the message carries no usable event time',
+  'not-advis-class': 'the patient class is neither admitted nor acute ambulant (PV1-2, PV1-4)',
+  'ignored-event': 'the trigger event never gives an advis (e.g. A05, A14, A38, A54, A55)',
+  'unsupported-event': 'the trigger event is not an ADT event the engine handles',
+  'no-open-stay': 'the event refers to a stay the municipality has not been told about, or one already ended',
+  'stay-already-started': 'a start advis was already sent for this stay',
+  'same-hospital-transfer': 'a move within the same hospital gives no advis (S.BR5, S1.A2)',
+  'discharge-to-transfer': 'a discharge to another hospital or a hospice gives no SLHJ (S.BR17)',
+  duplicate: 'the same ADT message (MSH-3, MSH-4, MSH-10) was processed before; its outcome is replayed',
+} as const;
+
+export type NoAdvisReason = keyof typeof NO_ADVIS_REASONS;
+
+/** Reasons whose advis is held (kept and reported) rather than dropped: a configuration fix releases them. */
+export const HELD_REASONS: readonly NoAdvisReason[] = ['unknown-municipality', 'unknown-department'];

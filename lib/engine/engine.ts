@@ -1,0 +1,172 @@
+// The advis engine: one ADT event in, its traceable outcome out. Replays a repeated message, decides (lib/advis),
+// builds and validates the HospitalNotification (lib/fhir), and commits the stay's new state, the outgoing message
+// (outbox), the idempotency record and the audit row in ONE store transaction: either all of it is durable or none,
+// so the EPR can be acknowledged after `process` returns and resend safely when it throws.
+
+import { createHmac } from 'node:crypto';
+import type { Bundle } from 'fhir/r4';
+import { DateTime } from 'luxon';
+import { decide } from '../advis/decide';
+import type { Site } from '../advis/site';
+import type { StayState } from '../advis/types';
+import { buildHospitalNotification } from '../fhir/bundle';
+import type { MedComValidator } from '../fhir/validate';
+import type { AdtEvent } from '../hl7/adt-event';
+import type { AdvisStore, StoreChange } from '../store';
+import { ADVIS_OUTCOME_VERSION, type AdvisOutcome } from './outcome';
+
+export interface EngineOptions {
+  store: AdvisStore;
+  site: Site;
+  validator: MedComValidator;
+  /** Secret for the keyed hash that finds a patient's stays without storing the CPR number in clear. */
+  patientKeySecret: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** An advis the engine produced: its outcome and the Bundle (already validated and in the outbox). */
+export interface Notification {
+  outcome: AdvisOutcome;
+  bundle: Bundle;
+}
+
+export interface ProcessResult {
+  /** Every outcome of the message, advis or not, in order. */
+  outcomes: AdvisOutcome[];
+  /** The new advis; empty for "no advis" and for replays. */
+  notifications: Notification[];
+}
+
+/** An advis Bundle that failed MedCom validation: nothing was committed, the EPR should get a negative ACK. */
+export class InvalidNotificationError extends Error {
+  constructor(
+    readonly advis: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(`the ${advis} built for this message is not valid against the MedCom profiles: ` + issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'InvalidNotificationError';
+  }
+}
+
+interface ProcessedRecord {
+  outcomes: AdvisOutcome[];
+}
+
+export interface AdvisEngine {
+  process(event: AdtEvent): ProcessResult;
+}
+
+export function createAdvisEngine(options: EngineOptions): AdvisEngine {
+  const { store, site, validator } = options;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? (() => crypto.randomUUID());
+  const patientKey = (cpr: string): string => createHmac('sha256', options.patientKeySecret).update(cpr).digest('hex');
+
+  return {
+    process(event) {
+      const replay = store.getProcessed<ProcessedRecord>(event.idempotencyKey);
+      if (replay) {
+        const outcomes = replay.outcome.outcomes.map((o) => ({ ...o, replayed: true }));
+        store.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
+        return { outcomes, notifications: [] };
+      }
+
+      const stay = event.visit.stayKey ? store.getStay(event.visit.stayKey) : undefined;
+      const decision = decide({ event, stay, patientKey: event.patient.cpr ? patientKey(event.patient.cpr) : '', site, newId });
+      const base = { version: ADVIS_OUTCOME_VERSION, idempotencyKey: event.idempotencyKey, event: event.event, stayKey: event.visit.stayKey } as const;
+      const at = now();
+
+      if (decision.kind === 'none') {
+        const outcome: AdvisOutcome = { ...base, advis: null, reason: decision.reason, ...(decision.held ? { held: true } : {}) };
+        const change: StoreChange = {
+          processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord },
+          audit: [auditRow(outcome, decision.held ? 'held' : 'none', at)],
+          ...(decision.stay ? { stays: [decision.stay] } : {}),
+          ...(decision.held ? { heldAdd: [{ idempotencyKey: event.idempotencyKey, reason: decision.reason, payload: event, createdAt: at.toISOString() }] } : {}),
+        };
+        store.commit(change);
+        return { outcomes: [outcome], notifications: [] };
+      }
+
+      const { plan } = decision;
+      const sentAt = isoWithOffset(at);
+      const built = buildHospitalNotification(
+        { ...plan, patient: { cpr: event.patient.cpr!, family: event.patient.family ?? '' }, previous: decision.stay.provenance },
+        sentAt,
+        newId,
+      );
+      const result = validator.validate(built.bundle);
+      if (!result.valid) {
+        const errors = result.issues.filter((i) => i.severity === 'error');
+        store.commit({ audit: [{ ...auditRow({ ...base, advis: plan.advis }, 'error', at), detail: errors.map((i) => i.path).join(', ') }] });
+        throw new InvalidNotificationError(plan.advis, errors);
+      }
+      const bundleId = built.bundle.id!;
+      const nextStay: StayState = {
+        ...decision.stay,
+        provenance: [...decision.stay.provenance, built.provenance],
+        sent: [
+          ...decision.stay.sent,
+          {
+            advis: plan.advis,
+            messageHeaderId: built.messageHeaderId,
+            bundleId,
+            sentAt,
+            receiver: plan.receiver,
+            department: decision.stay.department,
+            hospital: decision.stay.hospital,
+            encounter: plan.encounter,
+            ...(plan.deceased !== undefined ? { deceased: plan.deceased } : {}),
+          },
+        ],
+      };
+      const outcome: AdvisOutcome = {
+        ...base,
+        advis: plan.advis,
+        messageHeaderId: built.messageHeaderId,
+        bundleId,
+        receiver: plan.receiver,
+        episodeId: plan.episode.value,
+      };
+      store.commit({
+        processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord },
+        stays: [nextStay],
+        outbox: [
+          {
+            messageHeaderId: built.messageHeaderId,
+            bundleId,
+            stayKey: nextStay.key,
+            advis: plan.advis,
+            receiverGln: plan.receiver.gln,
+            receiverSor: plan.receiver.sor,
+            format: 'json',
+            body: JSON.stringify(built.bundle),
+            createdAt: at.toISOString(),
+          },
+        ],
+        audit: [auditRow(outcome, 'advis', at)],
+      });
+      return { outcomes: [outcome], notifications: [{ outcome, bundle: built.bundle }] };
+    },
+  };
+}
+
+function auditRow(outcome: Pick<AdvisOutcome, 'idempotencyKey' | 'event' | 'stayKey' | 'advis' | 'reason' | 'messageHeaderId' | 'receiver'>, kind: string, at: Date) {
+  return {
+    at: at.toISOString(),
+    idempotencyKey: outcome.idempotencyKey,
+    event: outcome.event,
+    stayKey: outcome.stayKey,
+    outcome: kind,
+    advis: outcome.advis ?? null,
+    reason: outcome.reason ?? null,
+    messageHeaderId: outcome.messageHeaderId ?? null,
+    receiverGln: outcome.receiver?.gln ?? null,
+  };
+}
+
+/** MedCom wants send times with the Danish offset (+01:00/+02:00), not Z; to the second, as in its examples. */
+function isoWithOffset(date: Date): string {
+  return DateTime.fromJSDate(date, { zone: 'Europe/Copenhagen' }).startOf('second').toISO({ suppressMilliseconds: true })!;
+}

@@ -1,0 +1,73 @@
+// Opens everything one site needs to turn ADT into advis: its configuration, the store, the MedCom profiles and the
+// engine over them. The `advis-site` config node and the command line both open a site this way, so the editor and
+// the command line behave the same.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { loadSite, type Site } from '../advis/site';
+import { loadProfilePackages } from '../fhir/profiles';
+import { createValidator, type MedComValidator } from '../fhir/validate';
+import { openMemoryStore, openSqliteStore, type AdvisStore } from '../store';
+import { createAdvisEngine, type AdvisEngine } from './engine';
+
+export interface AdvisRuntime {
+  site: Site;
+  store: AdvisStore;
+  validator: MedComValidator;
+  engine: AdvisEngine;
+  close(): void;
+}
+
+export interface RuntimeOptions {
+  site: Site;
+  /** SQLite file; ':memory:' for a store that lives only as long as the process. */
+  storeFile: string;
+  /** FHIR package directory; default $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
+  profiles?: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** Reads and checks a site document from a file or from JSON text; errors say which file and every problem in it. */
+export function readSiteSource(source: { file: string } | { inline: string }): Site {
+  let text: string;
+  const where = 'file' in source ? source.file : 'the inline site JSON';
+  if ('file' in source) {
+    try {
+      text = fs.readFileSync(source.file, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read the site file ${source.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
+  } else text = source.inline;
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${where} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return loadSite(document);
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function openAdvisRuntime(options: RuntimeOptions): AdvisRuntime {
+  // Profiles first: a missing package is a startup error, before any file is created.
+  const validator = createValidator(loadProfilePackages(options.profiles));
+  const store = options.storeFile === ':memory:' ? openMemoryStore() : openSqliteStore(options.storeFile);
+  try {
+    const engine = createAdvisEngine({
+      store,
+      site: options.site,
+      validator,
+      patientKeySecret: store.secret('patient-key', () => randomBytes(32).toString('hex')),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.newId ? { newId: options.newId } : {}),
+    });
+    return { site: options.site, store, validator, engine, close: () => store.close() };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+// The `adt parse` node: HL7 v2 ADT text (or bytes) in msg.payload → the AdtEvent in msg.adt. The field sources come
+// from the chosen site, so a site's ADT conventions are configured once. A message that cannot be read goes to Catch
+// nodes with a readable reason (and msg.hl7error for the negative ACK); it never reaches the flow as if it were valid.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { parseAdt } from '../../lib/hl7';
+import type { AdvisSiteNode } from '../advis-site/advis-site';
+
+interface AdtParseDef extends NodeDef {
+  site: string;
+}
+
+export = function (RED: NodeAPI): void {
+  function AdtParse(this: Node, def: AdtParseDef): void {
+    RED.nodes.createNode(this, def);
+    const siteNode = def.site ? (RED.nodes.getNode(def.site) as AdvisSiteNode | null) : null;
+    let parsed = 0;
+    let failed = 0;
+
+    this.on('input', (msg: NodeMessageInFlow & { adt?: unknown; hl7error?: unknown }, send, done) => {
+      let sources;
+      try {
+        sources = siteNode?.loadSite().adt;
+      } catch (error) {
+        this.status({ fill: 'red', shape: 'ring', text: 'adt-parse.status.site-error' });
+        done(error as Error);
+        return;
+      }
+      const payload = msg.payload;
+      if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
+        failed++;
+        done(new Error(RED._('adt-parse.errors.payload-type', { type: payload === null ? 'null' : typeof payload })));
+        return;
+      }
+      const result = parseAdt(payload, sources);
+      if (!result.ok) {
+        failed++;
+        msg.hl7error = { code: result.error.code, message: result.error.message };
+        this.status({ fill: 'red', shape: 'dot', text: RED._('adt-parse.status.counts', { parsed, failed }) });
+        done(result.error);
+        return;
+      }
+      parsed++;
+      msg.adt = result.adt;
+      this.status({ fill: 'green', shape: 'dot', text: RED._('adt-parse.status.counts', { parsed, failed }) });
+      send(msg);
+      done();
+    });
+  }
+  RED.nodes.registerType('adt parse', AdtParse);
+};

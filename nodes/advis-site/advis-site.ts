@@ -1,0 +1,59 @@
+// The `advis-site` config node: one hospital site's configuration (the site JSON: hospitals, departments, the
+// municipality directory, ADT field sources) and the resources every node of the site shares: the store, the loaded
+// MedCom profiles and the engine. They open with the first node that asks and close with the config node.
+import * as path from 'node:path';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Site } from '../../lib/advis/site';
+import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/engine/runtime';
+
+interface AdvisSiteDef extends NodeDef {
+  siteSource: 'file' | 'inline';
+  siteFile: string;
+  site: string;
+  storeFile: string;
+  profiles: string;
+}
+
+export interface AdvisSiteNode extends Node {
+  /** The site, or throws an Error saying what is wrong with its configuration. */
+  loadSite(): Site;
+  /** The shared runtime (site, store, validator, engine), opened on first use. */
+  runtime(): AdvisRuntime;
+}
+
+export = function (RED: NodeAPI): void {
+  function AdvisSite(this: AdvisSiteNode, def: AdvisSiteDef): void {
+    RED.nodes.createNode(this, def);
+    let site: Site | undefined;
+    let runtime: AdvisRuntime | undefined;
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+
+    const setting = (value: string, name: string, fallback?: string): string => {
+      const v = value?.trim();
+      if (!v && fallback) return fallback;
+      // Node-RED leaves an unset ${VAR} as the literal text: say which variable is missing.
+      const unset = /^\$\{(\S+)\}$/.exec(v ?? '');
+      if (unset) throw new Error(RED._('advis-site.errors.env-unset', { name, variable: unset[1] }));
+      if (!v) throw new Error(RED._('advis-site.errors.missing', { name }));
+      return v;
+    };
+
+    this.loadSite = () =>
+      (site ??= readSiteSource(def.siteSource === 'inline' ? { inline: setting(def.site, 'site') } : { file: setting(def.siteFile, 'siteFile') }));
+
+    this.runtime = () =>
+      (runtime ??= openAdvisRuntime({
+        site: this.loadSite(),
+        storeFile: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
+        profiles: def.profiles?.trim() ? setting(def.profiles, 'profiles') : undefined,
+      }));
+
+    this.on('close', (done: () => void) => {
+      runtime?.close();
+      runtime = undefined;
+      site = undefined;
+      done();
+    });
+  }
+  RED.nodes.registerType('advis-site', AdvisSite);
+};
