@@ -5,7 +5,7 @@
 // The builder decides nothing: the rules (lib/advis) say which advis, with which Encounter values, to whom. It only
 // turns that into FHIR exactly as MedCom's 3.0.2 examples do, so every Bundle it makes validates against the profiles.
 
-import type { Bundle, BundleEntry, Encounter, Extension, MessageHeader, Organization, Patient, Provenance, Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, Encounter, Extension, FhirResource, MessageHeader, Organization, Patient, Provenance } from 'fhir/r4';
 import { sorEndpoint } from '../advis/site';
 import type { AdvisPlan, OrganisationRef, ProvenanceRecord } from '../advis/types';
 
@@ -85,7 +85,7 @@ export function buildHospitalNotification(content: HospitalNotificationContent, 
   const patientId = newId();
   const encounterId = newId();
   const header = messageHeader(messageHeaderId, content, senderRef, receiverRef, `Encounter/${encounterId}`);
-  const resources: Resource[] = [
+  const resources: FhirResource[] = [
     header,
     patientResource(patientId, content.patient, content.deceased),
     encounterResource(encounterId, content, `Patient/${patientId}`, senderRef),
