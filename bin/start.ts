@@ -50,7 +50,8 @@ const env = {
   ADVIS_STORE_FILE: process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
   ADVIS_FHIR_PACKAGES: profileDirectory(),
 };
-const redJs = require.resolve('node-red/red.js');
+// ADVIS_NODE_RED picks another installed Node-RED package (the tests run the 5.x alias this way).
+const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);
 const args = [redJs, '--userDir', userDir, '--port', port, '-D', `uiHost=${host}`, '-D', 'editorTheme.tours=false', '-D', 'telemetry.enabled=false', 'flows.json'];
 console.log(`advis: Node-RED on http://${host}:${port}/ with data in ${dataDir}`);
 const child = spawn(process.execPath, args, { env, stdio: 'inherit' });

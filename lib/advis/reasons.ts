@@ -15,6 +15,13 @@ export const NO_ADVIS_REASONS = {
   'stay-already-started': 'a start advis was already sent for this stay',
   'same-hospital-transfer': 'a move within the same hospital gives no advis (S.BR5, S1.A2)',
   'discharge-to-transfer': 'a discharge to another hospital or a hospice gives no SLHJ (S.BR17)',
+  'not-admitted': 'leave applies only to an admitted stay',
+  'no-leave': 'the return or cancellation refers to a leave the municipality was not told about',
+  'double-admission': 'leave during a psychiatric + somatic double admission gives no advis (S.BR14)',
+  'nothing-to-cancel': 'the cancelled event gave no advis, so there is nothing to cancel',
+  'nothing-changed': 'the update changes nothing the municipality was told (department or time of the latest advis)',
+  'not-latest-advis': 'corrections and cancellations apply only to the most recent advis of the stay (S.BR22)',
+  deferred: 'the event lies in the future (pre-registration): it is decided when its time comes (S.BR13)',
   duplicate: 'the same ADT message (MSH-3, MSH-4, MSH-10) was processed before; its outcome is replayed',
 } as const;
 

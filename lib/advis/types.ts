@@ -56,6 +56,8 @@ export interface EpisodeOfCareId {
 /** One advis sent for a stay. */
 export interface SentAdvis {
   advis: AdvisType;
+  /** The ADT trigger event that caused it, e.g. `A02` for a STIN after a transfer. */
+  trigger: string;
   messageHeaderId: string;
   bundleId: string;
   sentAt: string;
@@ -67,8 +69,11 @@ export interface SentAdvis {
   deceased?: boolean;
 }
 
-/** Where a stay is, as far as the municipality has been told. */
-export type StayStatus = 'acute-ambulant' | 'admitted' | 'onleave' | 'finished' | 'cancelled';
+/**
+ * Where a stay is, as far as the municipality has been told. `transferred`: ended here by a transfer to another
+ * hospital or a hospice, without an SLHJ (S.BR17); the receiving hospital's STIN continues its episode.
+ */
+export type StayStatus = 'acute-ambulant' | 'admitted' | 'onleave' | 'finished' | 'transferred' | 'cancelled';
 
 /** What the engine remembers of one stay (one visit at one hospital): enough to build every follow-up message. */
 export interface StayState {
@@ -88,6 +93,10 @@ export interface StayState {
   provenance: ProvenanceRecord[];
   /** Every advis sent for the stay, oldest first. */
   sent: SentAdvis[];
+  /** A leave that gave no STOR (psychiatric + somatic double admission, S.BR14): its return gives no SLOR either. */
+  suppressedLeave?: boolean;
+  /** Where the stay was before a transfer to another hospital of the region, so an A12 can undo it. */
+  transferredFrom?: { hospital: string; department: string };
 }
 
 /** What one advis must say: the rules' answer, which lib/fhir turns into a HospitalNotification Bundle. */

@@ -73,7 +73,9 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       }
 
       const stay = event.visit.stayKey ? store.getStay(event.visit.stayKey) : undefined;
-      const decision = decide({ event, stay, patientKey: event.patient.cpr ? patientKey(event.patient.cpr) : '', site, newId });
+      const key = event.patient.cpr ? patientKey(event.patient.cpr) : '';
+      const patientStays = key ? store.staysOfPatient(key).filter((s) => s.key !== event.visit.stayKey) : [];
+      const decision = decide({ event, stay, patientStays, patientKey: key, site, newId });
       const base = { version: ADVIS_OUTCOME_VERSION, idempotencyKey: event.idempotencyKey, event: event.event, stayKey: event.visit.stayKey } as const;
       const at = now();
 
@@ -110,6 +112,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
           ...decision.stay.sent,
           {
             advis: plan.advis,
+            trigger: event.event,
             messageHeaderId: built.messageHeaderId,
             bundleId,
             sentAt,
@@ -131,7 +134,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       };
       store.commit({
         processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord },
-        stays: [nextStay],
+        stays: [...(decision.closes ?? []), nextStay],
         outbox: [
           {
             messageHeaderId: built.messageHeaderId,

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isValidGln, isValidSor, loadSite, SiteConfigError } from '../../lib/advis/site';
+import { DEFAULT_ADT_SOURCES } from '../../lib/hl7/adt-sources';
 
 const exampleSite = (): Record<string, unknown> =>
   JSON.parse(fs.readFileSync(path.join(process.cwd(), 'flows', 'region.site.json'), 'utf8'));
@@ -75,5 +76,11 @@ describe('site configuration', () => {
     expect(site.adt.municipality).to.deep.equal(['PID-12']);
     expect(site.adt.selfTransportDispositions).to.deep.equal(['99']);
     expect(site.adt.visitNumber).to.equal('PV1-19.1');
+  });
+
+  it('has a JSON Schema (docs/site.schema.json) that names every ADT setting the code knows', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'docs', 'site.schema.json'), 'utf8'));
+    expect(Object.keys(schema.properties.adt.properties)).to.have.members(Object.keys(DEFAULT_ADT_SOURCES));
+    expect(schema.required).to.deep.equal(['hospitals', 'departments', 'municipalities']);
   });
 });

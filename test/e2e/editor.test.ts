@@ -1,0 +1,71 @@
+// The editor side, which node-red-node-test-helper never loads: the nodes' .html definitions, their edit dialogs,
+// help and the English and Danish catalogs, in Debian's Chromium driven by playwright-core.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runtimePackage } from '../support/node-red';
+import { startAdvis, type RunningAdvis } from '../support/runtime';
+import { sharedDir } from '../support/shared';
+
+const CHROMIUM = process.env.ADVIS_CHROMIUM ?? '/usr/bin/chromium';
+const ready = !!sharedDir && fs.existsSync(CHROMIUM);
+const suite = ready ? describe : describe.skip;
+const why = ready ? '' : ` (skipped: needs ../shared and Chromium at ${CHROMIUM}; .ci/run installs Debian's chromium)`;
+
+declare const RED: {
+  nodes: { getType(t: string): { category: string; outputs: number } | undefined; node(id: string): unknown };
+  editor: { edit(node: unknown): void; editConfig(a: string, type: string, id: string): void };
+};
+
+suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
+  this.timeout(90000);
+  let advis: RunningAdvis;
+  let browser: Browser;
+
+  before(async () => {
+    advis = await startAdvis();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    advis?.stop();
+  });
+
+  async function open(locale: string): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(advis.base + '/');
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="advis"]', { timeout: 30000 });
+    return { page, errors };
+  }
+
+  it('shows the nodes in the palette, opens their edit dialogs and the site editor without script errors', async () => {
+    const { page, errors } = await open('en-US');
+    const types = await page.evaluate(() => ['adt parse', 'advis', 'advis-site'].map((t) => RED.nodes.getType(t) && [t, RED.nodes.getType(t)!.category, RED.nodes.getType(t)!.outputs]));
+    expect(types).to.deep.equal([['adt parse', 'advis', 1], ['advis', 'advis', 2], ['advis-site', 'config', undefined]]);
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('advis1')));
+    await page.waitForSelector('#node-input-site', { state: 'attached' });
+    expect(await page.textContent('label[for="node-input-site"]')).to.include('Site');
+    await page.click('#node-dialog-cancel');
+    await page.evaluate(() => RED.editor.editConfig('', 'advis-site', 'site1'));
+    await page.waitForSelector('#node-config-input-siteFile', { state: 'visible' });
+    expect(await page.inputValue('#node-config-input-siteFile')).to.equal('${ADVIS_SITE_FILE}');
+    await page.selectOption('#node-config-input-siteSource', 'inline');
+    await page.waitForSelector('#node-config-input-site-editor', { state: 'visible' });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('speaks Danish in a Danish browser', async () => {
+    const { page, errors } = await open('da-DK');
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('advis1')));
+    await page.waitForSelector('label[for="node-input-site"]');
+    expect(await page.textContent('label[for="node-input-site"]')).to.include('Sted');
+    expect(errors).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,55 @@
+// What `npm start` does, run for real: Node-RED's own launcher with this package linked into a fresh user directory,
+// the region flow and its site file, the embedded SQLite store; ADT posted over HTTP as a user would paste it.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runtimePackage } from '../support/node-red';
+import { startAdvis, type RunningAdvis } from '../support/runtime';
+import { describeShared } from '../support/shared';
+
+const fixture = (name: string): string => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
+
+describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
+  this.timeout(60000);
+  let advis: RunningAdvis;
+  let base: string;
+
+  before(async () => {
+    advis = await startAdvis();
+    base = advis.base;
+  });
+
+  after(() => advis?.stop());
+  const post = (body: string) => fetch(`${base}/advis/adt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+
+  it('loads the package in Node-RED (version range accepted) with its Danish catalog', async () => {
+    const module = await (await fetch(`${base}/nodes/@advis-engine/node-red`, { headers: { accept: 'application/json' } })).json();
+    expect(module.nodes.map((n: { name: string; err?: string }) => [n.name, n.err ?? null])).to.deep.equal([
+      ['advis-site', null],
+      ['adt-parse', null],
+      ['advis', null],
+    ]);
+    const da = await (await fetch(`${base}/nodes/messages?lng=da`)).json();
+    expect(da['@advis-engine/node-red/advis'].advis.label.outputNone).to.equal('intet advis (msg.advis.reason)');
+  });
+
+  it('turns pasted ADT into a STIN and then an SLHJ, stored in the SQLite file under the data folder', async () => {
+    const stin = await (await post(fixture('A01_admitted.hl7'))).json();
+    expect(stin).to.include({ advis: 'STIN', event: 'A01' });
+    const slhj = await (await post(fixture('A03_home.hl7'))).json();
+    expect(slhj).to.include({ advis: 'SLHJ', episodeId: stin.episodeId });
+    expect(fs.existsSync(path.join(advis.dataDir, 'advis.db'))).to.equal(true);
+  });
+
+  it('answers unreadable HL7 with 422 and the reason, and keeps running', async () => {
+    const response = await post('garbage');
+    expect(response.status).to.equal(422);
+    expect((await response.json()).error).to.match(/MSH/);
+    const again = await (await post(fixture('A01_admitted.hl7'))).json();
+    expect(again).to.include({ advis: 'STIN', replayed: true });
+  });
+
+  it('logs no CPR number', () => {
+    expect(advis.log()).not.to.include('0101800005');
+  });
+});

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import type { Bundle, Provenance } from 'fhir/r4';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadProfilePackages } from '../../lib/fhir/profiles';
+import { createValidator } from '../../lib/fhir/validate';
+import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
+import { describeShared, medcomPackages } from '../support/shared';
+
+const fixture = (name: string): string => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
+const siteFile = path.join(process.cwd(), 'flows', 'region.site.json');
+const A01 = fixture('A01_admitted.hl7');
+const A03 = fixture('A03_home.hl7');
+const CPR = '0101800005';
+
+type Msg = Record<string, unknown> & { advis?: Record<string, unknown>; payload?: unknown; error?: { message: string } };
+
+/** Resolves with the first `count` messages a helper node receives, or rejects after `ms` with what did arrive. */
+function receive(id: string, count: number, ms = 5000): Promise<Msg[]> {
+  const node = helper.getNode(id);
+  const got: Msg[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${id} received ${got.length} of ${count} messages`)), ms);
+    node.on('input', (msg) => {
+      got.push(msg as Msg);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+function flow(siteProps: Record<string, string>): object[] {
+  return [
+    { id: 'tab', type: 'tab' },
+    { id: 'site', type: 'advis-site', z: 'tab', siteSource: 'file', siteFile, site: '', storeFile: ':memory:', profiles: medcomPackages(), ...siteProps },
+    { id: 'parse', type: 'adt parse', z: 'tab', site: 'site', wires: [['advis']] },
+    { id: 'advis', type: 'advis', z: 'tab', site: 'site', wires: [['out'], ['none']] },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'none', type: 'helper', z: 'tab' },
+    { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+const allNodes = [nodes.site, nodes.parse, nodes.advis, coreNode('common/25-catch.js')];
+
+describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
+  const validator = createValidator(loadProfilePackages(medcomPackages()));
+  before((done) => helper.startServer(done));
+  after((done) => helper.stopServer(done));
+  afterEach(() => helper.unload());
+
+  it('S1 then S6: A01 gives a STIN with a report-of-admission request, A03 an SLHJ carrying its Provenance', async () => {
+    await helper.load(allNodes, flow({}));
+    const out = receive('out', 2);
+    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse').receive({ payload: A03 });
+    const [stin, slhj] = await out;
+    expect(stin.advis).to.include({ advis: 'STIN', event: 'A01', stayKey: 'V100200|HGH' });
+    expect(slhj.advis).to.include({ advis: 'SLHJ', event: 'A03' });
+    for (const msg of [stin, slhj]) expect(validator.validate(msg.payload as Bundle).issues).to.deep.equal([]);
+
+    const header = (b: Bundle) => b.entry![0].resource as { id: string; extension?: { url: string; valueBoolean?: boolean }[] };
+    expect(header(stin.payload as Bundle).extension!.find((e) => e.url.endsWith('reportOfAdmissionExtension'))!.valueBoolean).to.equal(true);
+    const provenances = (slhj.payload as Bundle).entry!.map((e) => e.resource).filter((r): r is Provenance => r!.resourceType === 'Provenance');
+    expect(provenances.map((p) => p.activity.coding![0].code)).to.deep.equal(['admit-inpatient', 'discharge-inpatient-home']);
+    expect(provenances[1].entity![0]).to.deep.equal({ role: 'revision', what: { reference: `MessageHeader/${header(stin.payload as Bundle).id}` } });
+  });
+
+  it('replays a repeated ADT message on the second output and sends no second advis', async () => {
+    await helper.load(allNodes, flow({}));
+    const out = receive('out', 1);
+    const none = receive('none', 1);
+    helper.getNode('parse').receive({ payload: A01 });
+    const [first] = await out;
+    helper.getNode('parse').receive({ payload: A01 });
+    const [replay] = await none;
+    expect(replay.advis).to.include({ advis: 'STIN', replayed: true, messageHeaderId: first.advis!.messageHeaderId });
+  });
+
+  it('gives "no advis" with a reason code, and holds an advis for an unknown municipality', async () => {
+    await helper.load(allNodes, flow({}));
+    const none = receive('none', 2);
+    helper.getNode('parse').receive({ payload: A01.replace(`${CPR}^^^CPR^CPR`, 'AB12345^^^LOCAL^MR') });
+    helper.getNode('parse').receive({ payload: A01.replace('^DK^H^^163', '^DK^H^^665').replace('MSG-A01-0001', 'MSG-A01-0002') });
+    const [noCpr, held] = await none;
+    expect(noCpr.advis).to.include({ advis: null, reason: 'no-cpr' });
+    expect(held.advis).to.include({ advis: null, reason: 'unknown-municipality', held: true });
+  });
+
+  it('sends unreadable HL7 to Catch nodes with a readable reason and msg.hl7error, never to the outputs', async () => {
+    await helper.load(allNodes, flow({}));
+    const caught = receive('caught', 2);
+    helper.getNode('parse').receive({ payload: 'this is not HL7' });
+    helper.getNode('parse').receive({ payload: 42 });
+    const [garbage, number] = await caught;
+    expect(garbage.error!.message).to.match(/MSH/);
+    expect(garbage.hl7error).to.have.property('code');
+    expect(number.error!.message).to.match(/msg\.payload must be HL7 text/);
+  });
+
+  it('reports a broken site configuration to Catch nodes, naming the file and the problem', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-site-'));
+    const bad = path.join(dir, 'site.json');
+    const site = JSON.parse(fs.readFileSync(siteFile, 'utf8'));
+    site.municipalities[0].gln = '1234567890123';
+    fs.writeFileSync(bad, JSON.stringify(site));
+    await helper.load(allNodes, flow({ siteFile: bad }));
+    const caught = receive('caught', 1);
+    helper.getNode('parse').receive({ payload: A01 });
+    const [error] = await caught;
+    expect(error.error!.message).to.include(bad).and.to.include('$.municipalities[0].gln');
+  });
+
+  it('reports a missing MedCom profile package as a clear error, not a silent pass', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-profiles-'));
+    await helper.load(allNodes, flow({ profiles: empty }));
+    const caught = receive('caught', 1);
+    helper.getNode('parse').receive({ payload: A01 });
+    const [error] = await caught;
+    expect(error.error!.message).to.include(empty).and.to.match(/profiles install/);
+  });
+
+  it('names a site setting whose environment variable is unset', async () => {
+    delete process.env.ADVIS_TEST_UNSET;
+    await helper.load(allNodes, flow({ siteFile: '${ADVIS_TEST_UNSET}' }));
+    const caught = receive('caught', 1);
+    helper.getNode('advis').receive({ adt: { event: 'A01' } });
+    const [error] = await caught;
+    expect(error.error!.message).to.include('ADVIS_TEST_UNSET');
+  });
+
+  it('keeps CPR numbers out of node status', async () => {
+    await helper.load(allNodes, flow({}));
+    const out = receive('out', 1);
+    helper.getNode('parse').receive({ payload: A01 });
+    await out;
+    const statuses = [helper.getNode('parse'), helper.getNode('advis')].flatMap((n) => (n.status as unknown as { args: unknown[][] }).args);
+    expect(statuses.length).to.be.greaterThan(0);
+    expect(JSON.stringify(statuses)).not.to.include(CPR);
+  });
+});

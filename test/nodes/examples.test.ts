@@ -1,0 +1,62 @@
+// The flows users import (examples/ under Import ▸ Examples, and the ready-made region flow) load and work, with
+// their debug nodes swapped for helper nodes.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
+import { describeShared, medcomPackages } from '../support/shared';
+
+type FlowNode = { id: string; type: string; wires?: string[][] };
+
+function loadFlow(file: string): FlowNode[] {
+  const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
+  return flow.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', ...('z' in n ? { z: (n as { z: string }).z } : {}) } : n));
+}
+
+const core = ['common/20-inject.js', 'common/90-comment.js', 'common/25-catch.js', 'function/15-change.js', 'network/21-httpin.js'].map(coreNode);
+
+function firstMessage(id: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => helper.getNode(id).on('input', (msg) => resolve(msg)));
+}
+
+describeShared(`shipped flows on ${runtimePackage}`, function () {
+  before((done) => helper.startServer(done));
+  after((done) => helper.stopServer(done));
+  afterEach(() => helper.unload());
+  beforeEach(() => {
+    process.env.ADVIS_SITE_FILE = path.join(process.cwd(), 'flows', 'region.site.json');
+    process.env.ADVIS_STORE_FILE = ':memory:';
+    process.env.ADVIS_FHIR_PACKAGES = medcomPackages();
+  });
+
+  it('example "adt parse - read an ADT message" shows msg.adt', async () => {
+    await helper.load([...core, nodes.site, nodes.parse], loadFlow(path.join('examples', 'adt parse - read an ADT message.json')));
+    const got = firstMessage('d1');
+    helper.getNode('i1').receive({});
+    const msg = (await got) as { adt: { event: string; patient: { cprStatus: string } } };
+    expect(msg.adt.event).to.equal('A01');
+    expect(msg.adt.patient.cprStatus).to.equal('valid');
+  });
+
+  it('example "advis - ADT to HospitalNotification" gives a STIN and then an SLHJ', async () => {
+    await helper.load([...core, nodes.site, nodes.parse, nodes.advis], loadFlow(path.join('examples', 'advis - ADT to HospitalNotification.json')));
+    const stin = firstMessage('d1');
+    helper.getNode('i1').receive({});
+    expect(((await stin) as { advis: { advis: string } }).advis.advis).to.equal('STIN');
+  });
+
+  it('the region flow (flows/region.json) turns its injected A01 and A03 into STIN and SLHJ', async () => {
+    await helper.load([...core, nodes.site, nodes.parse, nodes.advis], loadFlow(path.join('flows', 'region.json')));
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      helper.getNode('dbg1').on('input', (msg) => {
+        seen.push((msg as { advis: { advis: string } }).advis.advis);
+        if (seen.length === 2) resolve();
+      }),
+    );
+    helper.getNode('inj1').receive({});
+    helper.getNode('inj2').receive({});
+    await done;
+    expect(seen).to.deep.equal(['STIN', 'SLHJ']);
+  });
+});

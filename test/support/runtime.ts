@@ -1,0 +1,47 @@
+// Starts the product the way `npm start` does (dist/bin/start.js: Node-RED's own launcher, this package linked into
+// a fresh data folder, the region flow), on a free loopback port, for end-to-end tests.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runtimePackage } from './node-red';
+import { medcomPackages } from './shared';
+
+export interface RunningAdvis {
+  base: string;
+  dataDir: string;
+  log(): string;
+  stop(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export async function startAdvis(): Promise<RunningAdvis> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'start.js')], {
+    env: { ...process.env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const deadline = Date.now() + 45000;
+  while (!/Started flows/.test(log)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Node-RED did not start:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { base: `http://127.0.0.1:${port}`, dataDir, log: () => log, stop: () => child.kill('SIGTERM') };
+}
