@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `advis`: the engine without the editor, for integration engineers and operators.
+//   advis convert --site site.json [...] FILE...    ADT in, one JSON line per outcome out
 //   advis validate [--profiles DIR] FILE...        validate HospitalNotification Bundles (JSON or XML)
 //   advis profiles install <package.tgz | url>     install a MedCom FHIR package into the package directory
 //   advis profiles list                            list the installed packages
+import { runConvert } from './convert';
 import { runProfiles } from './profiles';
 import { runValidate } from './validate';
 
@@ -12,11 +14,13 @@ export interface CommandIo {
 }
 
 const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number>> = {
+  convert: runConvert,
   validate: runValidate,
   profiles: runProfiles,
 };
 
 const USAGE = `usage: advis <command> [options]
+  convert --site site.json [--store FILE] [--profiles DIR] [--now ISO-8601] [--format json|xml] FILE...
   validate [--profiles DIR] FILE...       validate HospitalNotification Bundles (JSON or XML)
   profiles install <package.tgz | url>    install a FHIR package (default directory: $ADVIS_FHIR_PACKAGES or ~/.fhir/packages)
   profiles list                           list installed packages`;

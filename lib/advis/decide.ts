@@ -94,7 +94,7 @@ function admit(ctx: Context): Decision {
   const hospital = ctx.department?.hospital;
 
   // Acute ambulant → admitted at the same hospital: a new STIN in the same flow, no SLHJ between (clinical rule 3).
-  const acute = [stay, ...ctx.patientStays].find((s) => isOpen(s) && s.status === 'acute-ambulant' && s.hospital === hospital);
+  const acute = [stay, ...ctx.patientStays].find((s) => !!s && isActive(s) && s.status === 'acute-ambulant' && s.hospital === hospital);
   if (admitted && acute) return continueStay(ctx, acute, 'STIN', false);
   if (isOpen(stay)) return none('stay-already-started');
 
@@ -106,7 +106,7 @@ function admit(ctx: Context): Decision {
   // Transfer from another hospital of the same region (S1.A1): a stay there that is open or ended by the transfer,
   // or PV1-14 says so.
   const referring = ctx.patientStays.find(
-    (s) => (isOpen(s) || (s.status === 'transferred' && withinHours(s.encounter.periodEnd, ctx.time, TRANSFER_WINDOW_HOURS))) &&
+    (s) => (isActive(s) || (s.status === 'transferred' && withinHours(s.encounter.periodEnd, ctx.time, TRANSFER_WINDOW_HOURS))) &&
       s.hospital !== department.hospital &&
       s.region === region,
   );
@@ -144,7 +144,7 @@ function admit(ctx: Context): Decision {
     sent: referring ? referring.sent : [],
   };
   // The referring hospital sends nothing (S5): its stay ends without an SLHJ.
-  const closes = referring && isOpen(referring) ? [{ ...referring, status: 'transferred' as const }] : [];
+  const closes = referring && isActive(referring) ? [{ ...referring, status: 'transferred' as const }] : [];
   return { kind: 'advis', plan, stay: next, ...(closes.length ? { closes } : {}) };
 }
 
@@ -434,7 +434,12 @@ function latest(stay: StayState): SentAdvis {
 }
 
 function isOpen(stay: StayState | undefined): stay is StayState {
-  return !!stay && stay.status !== 'finished' && stay.status !== 'transferred' && stay.status !== 'cancelled';
+  return !!stay && isActive(stay);
+}
+
+/** The stay goes on: not ended (finished, transferred) and not cancelled. */
+function isActive(stay: StayState): boolean {
+  return stay.status !== 'finished' && stay.status !== 'transferred' && stay.status !== 'cancelled';
 }
 
 /** The activity a message without one of its own (MORS, AN_MORS, RE_MORS) repeats: the latest non-death activity. */
@@ -475,7 +480,7 @@ function withoutLeave(encounter: EncounterSnapshot): EncounterSnapshot {
 function isDoubleAdmission(ctx: Context, stay: StayState): boolean {
   const kind = (s: StayState) => ctx.site.department(s.department, s.hospital)?.kind;
   const own = kind(stay);
-  return ctx.patientStays.some((s) => isOpen(s) && s.key !== stay.key && s.status !== 'acute-ambulant' && kind(s) !== own && [own, kind(s)].includes('psychiatric') && [own, kind(s)].includes('somatic'));
+  return ctx.patientStays.some((s) => isActive(s) && s.key !== stay.key && s.status !== 'acute-ambulant' && kind(s) !== own && [own, kind(s)].includes('psychiatric') && [own, kind(s)].includes('somatic'));
 }
 
 function withinHours(from: string | undefined, to: string, hours: number): boolean {

@@ -12,7 +12,7 @@ import type { StayState } from '../advis/types';
 import { buildHospitalNotification } from '../fhir/bundle';
 import type { MedComValidator } from '../fhir/validate';
 import type { AdtEvent } from '../hl7/adt-event';
-import type { AdvisStore, StoreChange } from '../store';
+import type { AdvisStore, AuditEntry, AuditOutcome, StoreChange } from '../store';
 import { ADVIS_OUTCOME_VERSION, type AdvisOutcome } from './outcome';
 
 export interface EngineOptions {
@@ -54,14 +54,126 @@ interface ProcessedRecord {
 }
 
 export interface AdvisEngine {
+  /** Decides one ADT event now, or replays its stored outcome, or defers it when its time lies in the future. */
   process(event: AdtEvent): ProcessResult;
+  /** Decides the deferred events (pre-registrations) whose time has come. */
+  releaseDue(): ProcessResult;
+  /** Decides the held events again (after the site configuration changed); those still not addressable stay held. */
+  releaseHeld(): ProcessResult;
 }
+
+/** An event more than this far in the future is a pre-registration (S.BR13): decided when its time comes. */
+const DEFER_TOLERANCE_MS = 60_000;
+
+/** How the decision's commit treats the idempotency record and the queue the event came from. */
+type Origin = { kind: 'new' } | { kind: 'deferred'; id: number } | { kind: 'held'; id: number };
 
 export function createAdvisEngine(options: EngineOptions): AdvisEngine {
   const { store, site, validator } = options;
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => crypto.randomUUID());
   const patientKey = (cpr: string): string => createHmac('sha256', options.patientKeySecret).update(cpr).digest('hex');
+  const merge = (results: ProcessResult[]): ProcessResult => ({
+    outcomes: results.flatMap((r) => r.outcomes),
+    notifications: results.flatMap((r) => r.notifications),
+  });
+
+  function baseOutcome(event: AdtEvent) {
+    return { version: ADVIS_OUTCOME_VERSION, idempotencyKey: event.idempotencyKey, event: event.event, stayKey: event.visit.stayKey } as const;
+  }
+
+  /** The idempotency record: inserted for a new message, replaced when a deferred or held one is finally decided. */
+  function processedPart(event: AdtEvent, origin: Origin, outcomes: AdvisOutcome[], at: Date): StoreChange {
+    const record = { key: event.idempotencyKey, outcome: { outcomes } satisfies ProcessedRecord, at: at.toISOString() };
+    return {
+      ...(origin.kind === 'new' ? { processed: record } : { processedUpdate: record }),
+      ...(origin.kind === 'deferred' ? { deferredRemove: [origin.id] } : {}),
+      ...(origin.kind === 'held' ? { heldRemove: [origin.id] } : {}),
+    };
+  }
+
+  function decideAndCommit(event: AdtEvent, origin: Origin): ProcessResult {
+    const stay = event.visit.stayKey ? store.getStay(event.visit.stayKey) : undefined;
+    const key = event.patient.cpr ? patientKey(event.patient.cpr) : '';
+    const patientStays = key ? store.staysOfPatient(key).filter((s) => s.key !== event.visit.stayKey) : [];
+    const decision = decide({ event, stay, patientStays, patientKey: key, site, newId });
+    const base = baseOutcome(event);
+    const at = now();
+
+    if (decision.kind === 'none') {
+      // Released again but still not addressable: it stays held, nothing changes.
+      if (origin.kind === 'held' && decision.held) return { outcomes: [], notifications: [] };
+      const outcome: AdvisOutcome = { ...base, advis: null, reason: decision.reason, ...(decision.held ? { held: true } : {}) };
+      store.commit({
+        ...processedPart(event, origin, [outcome], at),
+        audit: [auditRow(outcome, decision.held ? 'held' : 'none', at)],
+        ...(decision.stay ? { stays: [decision.stay] } : {}),
+        ...(decision.held ? { heldAdd: [{ idempotencyKey: event.idempotencyKey, reason: decision.reason, payload: event, createdAt: at.toISOString() }] } : {}),
+      });
+      return { outcomes: [outcome], notifications: [] };
+    }
+
+    const { plan } = decision;
+    const sentAt = isoWithOffset(at);
+    const built = buildHospitalNotification(
+      { ...plan, patient: { cpr: event.patient.cpr!, family: event.patient.family ?? '' }, previous: decision.stay.provenance },
+      sentAt,
+      newId,
+    );
+    const result = validator.validate(built.bundle);
+    if (!result.valid) {
+      const errors = result.issues.filter((i) => i.severity === 'error');
+      store.commit({ audit: [{ ...auditRow({ ...base, advis: plan.advis }, 'error', at), detail: errors.map((i) => i.path).join(', ') }] });
+      throw new InvalidNotificationError(plan.advis, errors);
+    }
+    const bundleId = built.bundle.id!;
+    const nextStay: StayState = {
+      ...decision.stay,
+      provenance: [...decision.stay.provenance, built.provenance],
+      sent: [
+        ...decision.stay.sent,
+        {
+          advis: plan.advis,
+          trigger: event.event,
+          messageHeaderId: built.messageHeaderId,
+          bundleId,
+          sentAt,
+          receiver: plan.receiver,
+          department: decision.stay.department,
+          hospital: decision.stay.hospital,
+          encounter: plan.encounter,
+          ...(plan.deceased !== undefined ? { deceased: plan.deceased } : {}),
+        },
+      ],
+    };
+    const outcome: AdvisOutcome = {
+      ...base,
+      advis: plan.advis,
+      messageHeaderId: built.messageHeaderId,
+      bundleId,
+      receiver: plan.receiver,
+      episodeId: plan.episode.value,
+    };
+    store.commit({
+      ...processedPart(event, origin, [outcome], at),
+      stays: [...(decision.closes ?? []), nextStay],
+      outbox: [
+        {
+          messageHeaderId: built.messageHeaderId,
+          bundleId,
+          stayKey: nextStay.key,
+          advis: plan.advis,
+          receiverGln: plan.receiver.gln,
+          receiverSor: plan.receiver.sor,
+          format: 'json',
+          body: JSON.stringify(built.bundle),
+          createdAt: at.toISOString(),
+        },
+      ],
+      audit: [auditRow(outcome, 'advis', at)],
+    });
+    return { outcomes: [outcome], notifications: [{ outcome, bundle: built.bundle }] };
+  }
 
   return {
     process(event) {
@@ -71,91 +183,34 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
         store.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
         return { outcomes, notifications: [] };
       }
-
-      const stay = event.visit.stayKey ? store.getStay(event.visit.stayKey) : undefined;
-      const key = event.patient.cpr ? patientKey(event.patient.cpr) : '';
-      const patientStays = key ? store.staysOfPatient(key).filter((s) => s.key !== event.visit.stayKey) : [];
-      const decision = decide({ event, stay, patientStays, patientKey: key, site, newId });
-      const base = { version: ADVIS_OUTCOME_VERSION, idempotencyKey: event.idempotencyKey, event: event.event, stayKey: event.visit.stayKey } as const;
       const at = now();
-
-      if (decision.kind === 'none') {
-        const outcome: AdvisOutcome = { ...base, advis: null, reason: decision.reason, ...(decision.held ? { held: true } : {}) };
-        const change: StoreChange = {
-          processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord },
-          audit: [auditRow(outcome, decision.held ? 'held' : 'none', at)],
-          ...(decision.stay ? { stays: [decision.stay] } : {}),
-          ...(decision.held ? { heldAdd: [{ idempotencyKey: event.idempotencyKey, reason: decision.reason, payload: event, createdAt: at.toISOString() }] } : {}),
-        };
-        store.commit(change);
+      if (event.eventTime && Date.parse(event.eventTime) > at.getTime() + DEFER_TOLERANCE_MS) {
+        const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'deferred', deferredUntil: event.eventTime };
+        store.commit({
+          processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
+          deferredAdd: [{ idempotencyKey: event.idempotencyKey, stayKey: event.visit.stayKey, dueAt: event.eventTime, payload: event, createdAt: at.toISOString() }],
+          audit: [auditRow(outcome, 'deferred', at)],
+        });
         return { outcomes: [outcome], notifications: [] };
       }
+      return decideAndCommit(event, { kind: 'new' });
+    },
 
-      const { plan } = decision;
-      const sentAt = isoWithOffset(at);
-      const built = buildHospitalNotification(
-        { ...plan, patient: { cpr: event.patient.cpr!, family: event.patient.family ?? '' }, previous: decision.stay.provenance },
-        sentAt,
-        newId,
-      );
-      const result = validator.validate(built.bundle);
-      if (!result.valid) {
-        const errors = result.issues.filter((i) => i.severity === 'error');
-        store.commit({ audit: [{ ...auditRow({ ...base, advis: plan.advis }, 'error', at), detail: errors.map((i) => i.path).join(', ') }] });
-        throw new InvalidNotificationError(plan.advis, errors);
-      }
-      const bundleId = built.bundle.id!;
-      const nextStay: StayState = {
-        ...decision.stay,
-        provenance: [...decision.stay.provenance, built.provenance],
-        sent: [
-          ...decision.stay.sent,
-          {
-            advis: plan.advis,
-            trigger: event.event,
-            messageHeaderId: built.messageHeaderId,
-            bundleId,
-            sentAt,
-            receiver: plan.receiver,
-            department: decision.stay.department,
-            hospital: decision.stay.hospital,
-            encounter: plan.encounter,
-            ...(plan.deceased !== undefined ? { deceased: plan.deceased } : {}),
-          },
-        ],
-      };
-      const outcome: AdvisOutcome = {
-        ...base,
-        advis: plan.advis,
-        messageHeaderId: built.messageHeaderId,
-        bundleId,
-        receiver: plan.receiver,
-        episodeId: plan.episode.value,
-      };
-      store.commit({
-        processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord },
-        stays: [...(decision.closes ?? []), nextStay],
-        outbox: [
-          {
-            messageHeaderId: built.messageHeaderId,
-            bundleId,
-            stayKey: nextStay.key,
-            advis: plan.advis,
-            receiverGln: plan.receiver.gln,
-            receiverSor: plan.receiver.sor,
-            format: 'json',
-            body: JSON.stringify(built.bundle),
-            createdAt: at.toISOString(),
-          },
-        ],
-        audit: [auditRow(outcome, 'advis', at)],
-      });
-      return { outcomes: [outcome], notifications: [{ outcome, bundle: built.bundle }] };
+    releaseDue() {
+      return merge(store.dueDeferred<AdtEvent>(now(), 1000).map((d) => decideAndCommit(d.payload, { kind: 'deferred', id: d.id })));
+    },
+
+    releaseHeld() {
+      return merge(store.held<AdtEvent>().map((h) => decideAndCommit(h.payload, { kind: 'held', id: h.id })));
     },
   };
 }
 
-function auditRow(outcome: Pick<AdvisOutcome, 'idempotencyKey' | 'event' | 'stayKey' | 'advis' | 'reason' | 'messageHeaderId' | 'receiver'>, kind: string, at: Date) {
+function auditRow(
+  outcome: Pick<AdvisOutcome, 'idempotencyKey' | 'event' | 'stayKey' | 'advis' | 'reason' | 'messageHeaderId' | 'receiver'>,
+  kind: AuditOutcome,
+  at: Date,
+): AuditEntry {
   return {
     at: at.toISOString(),
     idempotencyKey: outcome.idempotencyKey,

@@ -19,6 +19,8 @@ export interface AdvisOutcome {
   reason?: NoAdvisReason;
   /** True when the advis is held for a configuration fix (unknown municipality or department), not dropped. */
   held?: boolean;
+  /** For a pre-registration: when it will be decided (its event time). */
+  deferredUntil?: string;
   /** True when this is the stored outcome of an earlier identical ADT message, replayed: nothing new was sent. */
   replayed?: boolean;
   messageHeaderId?: string;

@@ -3,7 +3,7 @@
 // nodes with a readable reason (and msg.hl7error for the negative ACK); it never reaches the flow as if it were valid.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { parseAdt } from '../../lib/hl7';
-import type { AdvisSiteNode } from '../advis-site/advis-site';
+import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 
 interface AdtParseDef extends NodeDef {
   site: string;

@@ -2,9 +2,10 @@
 // municipality directory, ADT field sources) and the resources every node of the site shares: the store, the loaded
 // MedCom profiles and the engine. They open with the first node that asks and close with the config node.
 import * as path from 'node:path';
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import type { Site } from '../../lib/advis/site';
 import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/engine/runtime';
+import type { AdvisSiteNode } from './advis-site-node';
 
 interface AdvisSiteDef extends NodeDef {
   siteSource: 'file' | 'inline';
@@ -12,13 +13,6 @@ interface AdvisSiteDef extends NodeDef {
   site: string;
   storeFile: string;
   profiles: string;
-}
-
-export interface AdvisSiteNode extends Node {
-  /** The site, or throws an Error saying what is wrong with its configuration. */
-  loadSite(): Site;
-  /** The shared runtime (site, store, validator, engine), opened on first use. */
-  runtime(): AdvisRuntime;
 }
 
 export = function (RED: NodeAPI): void {

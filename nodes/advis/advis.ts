@@ -2,20 +2,41 @@
 // validated and committed with the stay's new state. Output 1: one message per advis (msg.payload = the Bundle,
 // msg.advis = its outcome). Output 2: "no advis" (msg.advis with a reason code), including replays of a repeated
 // ADT message. Everything durable happens before the node sends, so a flow can acknowledge the EPR after it.
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+//
+// Pre-registrations that fall due, and advis held for a configuration fix (released when the flow starts with the
+// fixed site), are sent the same way, as messages of their own.
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { ProcessResult } from '../../lib/engine/engine';
 import type { AdtEvent } from '../../lib/hl7';
-import type { AdvisSiteNode } from '../advis-site/advis-site';
+import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 
 interface AdvisDef extends NodeDef {
   site: string;
 }
 
 export = function (RED: NodeAPI): void {
+  // How often due pre-registrations are looked for; settable as `advisReleaseInterval` (ms) in settings.js.
+  const releaseInterval = Number((RED.settings as { advisReleaseInterval?: number }).advisReleaseInterval ?? 30_000);
+
   function Advis(this: Node, def: AdvisDef): void {
     RED.nodes.createNode(this, def);
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const counts = { advis: 0, none: 0, held: 0 };
     if (!siteNode) this.status({ fill: 'red', shape: 'ring', text: 'advis.status.no-site' });
+
+    /** Output messages for a result: the first reuses `msg`, the rest are copies (messages must not be shared). */
+    const messages = (result: ProcessResult, msg: NodeMessage): [NodeMessage[], NodeMessage[]] => {
+      let reused = false;
+      const next = (): NodeMessage => (reused ? RED.util.cloneMessage(msg) : ((reused = true), msg));
+      const sent = new Set(result.notifications.map((n) => n.outcome));
+      const advis = result.notifications.map(({ outcome, bundle }) => Object.assign(next(), { payload: bundle, advis: outcome }));
+      const none = result.outcomes.filter((o) => !sent.has(o)).map((outcome) => Object.assign(next(), { advis: outcome }));
+      counts.advis += advis.length;
+      counts.none += none.length;
+      counts.held += result.outcomes.filter((o) => o.held && !o.replayed).length;
+      this.status({ fill: counts.held ? 'yellow' : 'green', shape: 'dot', text: RED._('advis.status.counts', counts) });
+      return [advis, none];
+    };
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
@@ -34,19 +55,31 @@ export = function (RED: NodeAPI): void {
         done(error as Error);
         return;
       }
-      // The first message out reuses msg; any further one is a copy, because Node-RED messages must not be shared.
-      let reused = false;
-      const next = (): NodeMessageInFlow => (reused ? RED.util.cloneMessage(msg) : ((reused = true), msg));
-      const advis = result.notifications.map(({ outcome, bundle }) => Object.assign(next(), { payload: bundle, advis: outcome }));
-      const sent = new Set(result.notifications.map((n) => n.outcome));
-      const none = result.outcomes.filter((o) => !sent.has(o)).map((outcome) => Object.assign(next(), { advis: outcome }));
-      counts.advis += advis.length;
-      counts.none += none.length;
-      counts.held += none.filter((m) => m.advis.held).length;
-      this.status({ fill: counts.held ? 'yellow' : 'green', shape: 'dot', text: RED._('advis.status.counts', counts) });
-      send([advis, none]);
+      send(messages(result, msg));
+      done();
+    });
+
+    // Released work has no input message: a failure is logged, once until it changes, not on every tick.
+    let lastFailure = '';
+    const release = (which: 'releaseDue' | 'releaseHeld'): void => {
+      if (!siteNode) return;
+      try {
+        const result = siteNode.runtime().engine[which]();
+        lastFailure = '';
+        if (result.outcomes.length) this.send(messages(result, {}));
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== lastFailure) this.error(RED._('advis.errors.release', { message }));
+        lastFailure = message;
+      }
+    };
+    const started = setTimeout(() => release('releaseHeld'), 0);
+    const timer = setInterval(() => release('releaseDue'), releaseInterval);
+    this.on('close', (done: () => void) => {
+      clearTimeout(started);
+      clearInterval(timer);
       done();
     });
   }
-  RED.nodes.registerType('advis', Advis);
+  RED.nodes.registerType('advis', Advis, { settings: { advisReleaseInterval: { value: 30_000, exportable: false } } });
 };

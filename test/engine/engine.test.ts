@@ -73,7 +73,7 @@ describeShared('advis engine', function () {
     expect(encounter.period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-18T14:00:00+01:00' });
     expect(entries<MessageHeader>(slhj.bundle, 'MessageHeader')[0].extension).to.equal(undefined);
     const provenance = entries<Provenance>(slhj.bundle, 'Provenance');
-    expect(provenance.map((p) => [p.activity.coding![0].code, p.entity?.[0].role ?? null])).to.deep.equal([
+    expect(provenance.map((p) => [p.activity!.coding![0].code, p.entity?.[0].role ?? null])).to.deep.equal([
       ['admit-inpatient', null],
       ['discharge-inpatient-home', 'revision'],
     ]);

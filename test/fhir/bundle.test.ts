@@ -116,11 +116,11 @@ describeShared('HospitalNotification builder', function () {
   it('STIN asks for a report of admission to the sending department; follow-ups carry no flag', () => {
     const [stin, stor] = flows['STIN → STOR → SLOR → SLHJ'];
     const header = resources<MessageHeader>(stin.bundle, 'MessageHeader')[0];
-    const sender = resources<Organization>(stin.bundle, 'Organization').find((o) => `Organization/${o.id}` === header.sender.reference)!;
+    const sender = resources<Organization>(stin.bundle, 'Organization').find((o) => `Organization/${o.id}` === header.sender!.reference)!;
     expect(sender.identifier).to.deep.equal([{ system: 'https://www.gs1.org/gln', value: heart.gln }, { system: 'urn:oid:1.2.208.176.1.1', value: heart.sor }]);
     expect(header.extension).to.deep.equal([
       { url: 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-messaging-reportOfAdmissionExtension', valueBoolean: true },
-      { url: 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-messaging-reportOfAdmissionRecipientExtension', valueReference: { reference: header.sender.reference } },
+      { url: 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-messaging-reportOfAdmissionRecipientExtension', valueReference: { reference: header.sender!.reference } },
     ]);
     expect(header.destination![0].endpoint).to.equal(sorEndpoint(herlev.sor));
     expect(header.source.endpoint).to.equal(sorEndpoint(heart.sor));
@@ -150,7 +150,7 @@ describeShared('HospitalNotification builder', function () {
     const header = resources<MessageHeader>(re.bundle, 'MessageHeader')[0];
     const orgs = resources<Organization>(re.bundle, 'Organization');
     const sor = (ref: string) => orgs.find((o) => `Organization/${o.id}` === ref)!.identifier!.find((i) => i.system === 'urn:oid:1.2.208.176.1.1')!.value;
-    expect(sor(header.sender.reference!)).to.equal(emergency.sor);
+    expect(sor(header.sender!.reference!)).to.equal(emergency.sor);
     expect(sor(resources<Encounter>(re.bundle, 'Encounter')[0].serviceProvider!.reference!)).to.equal(emergency.sor);
     const agents = resources<Provenance>(re.bundle, 'Provenance').map((p) => sor(p.agent[0].who!.reference!));
     expect(agents).to.deep.equal([heart.sor, emergency.sor]);

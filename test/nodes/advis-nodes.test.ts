@@ -66,7 +66,7 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     const header = (b: Bundle) => b.entry![0].resource as { id: string; extension?: { url: string; valueBoolean?: boolean }[] };
     expect(header(stin.payload as Bundle).extension!.find((e) => e.url.endsWith('reportOfAdmissionExtension'))!.valueBoolean).to.equal(true);
     const provenances = (slhj.payload as Bundle).entry!.map((e) => e.resource).filter((r): r is Provenance => r!.resourceType === 'Provenance');
-    expect(provenances.map((p) => p.activity.coding![0].code)).to.deep.equal(['admit-inpatient', 'discharge-inpatient-home']);
+    expect(provenances.map((p) => p.activity!.coding![0].code)).to.deep.equal(['admit-inpatient', 'discharge-inpatient-home']);
     expect(provenances[1].entity![0]).to.deep.equal({ role: 'revision', what: { reference: `MessageHeader/${header(stin.payload as Bundle).id}` } });
   });
 

@@ -1,0 +1,214 @@
+// The store contract: everything the engine must remember across restarts (stays, processed ADT messages, the
+// outbox, deferred events, held outcomes, the audit trail) behind one synchronous interface. Synchronous because
+// the SQLite driver is, and because a write that returns means the data is on disk: the engine acknowledges the
+// EPR right after `commit` returns.
+//
+// Times in records are ISO 8601 strings with an offset; the store keeps the instant and returns it in UTC
+// (`2025-03-11T07:00:02.000Z`), so equal instants compare equal whatever offset they were written with.
+// Arguments that are instants to compare against ("now") are Dates.
+
+import type { NoAdvisReason } from '../advis/reasons';
+import type { AdvisType, StayState } from '../advis/types';
+
+/** A processed ADT message: its idempotency key and the outcome the engine replays when the message comes again. */
+export interface ProcessedMessage<T = unknown> {
+  /** MSH-3|MSH-4|MSH-10. */
+  key: string;
+  outcome: T;
+  at: string;
+}
+
+/**
+ * Where an outgoing message is. `failed`: the last attempt failed and it is tried again at `nextAttemptAt`;
+ * `sent`: handed to the network, awaiting MedCom's acknowledgement; `delivered`: positively acknowledged;
+ * `dead`: given up, for an operator to look at.
+ */
+export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'dead';
+
+/** The wire format of the body: FHIR JSON, or FHIR XML for receivers that want it. */
+export type OutboxFormat = 'json' | 'xml';
+
+export interface NewOutboxEntry {
+  messageHeaderId: string;
+  bundleId: string;
+  stayKey: string;
+  advis: AdvisType;
+  receiverGln: string;
+  receiverSor: string;
+  format: OutboxFormat;
+  /** The serialised Bundle, exactly as it is to be sent. */
+  body: string;
+  createdAt: string;
+  /** When it may first be sent; default `createdAt`. */
+  nextAttemptAt?: string;
+}
+
+export interface OutboxEntry extends Required<NewOutboxEntry> {
+  /** Global order of creation: messages of one stay leave in this order. */
+  id: number;
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** A change to one outbox entry, found by its MessageHeader.id (what acknowledgements refer to). */
+export interface OutboxUpdate {
+  messageHeaderId: string;
+  status?: OutboxStatus;
+  attempts?: number;
+  nextAttemptAt?: string;
+  lastError?: string | null;
+  /** A resend keeps the MessageHeader.id but gets a new Bundle.id, so the body changes with it. */
+  resend?: { bundleId: string; body: string };
+}
+
+/** An ADT event that cannot be decided yet (pre-registration): it is processed when `dueAt` has passed. */
+export interface NewDeferredEvent<T = unknown> {
+  idempotencyKey: string;
+  stayKey: string | null;
+  dueAt: string;
+  /** The AdtEvent, replayed through the engine when due. */
+  payload: T;
+  createdAt: string;
+}
+
+export interface DeferredEvent<T = unknown> extends NewDeferredEvent<T> {
+  id: number;
+}
+
+/** An advis that could not be addressed (unknown municipality or department), kept until configuration is fixed. */
+export interface NewHeldOutcome<T = unknown> {
+  idempotencyKey: string;
+  reason: NoAdvisReason;
+  /** The AdtEvent, processed again on release. */
+  payload: T;
+  createdAt: string;
+}
+
+export interface HeldOutcome<T = unknown> extends NewHeldOutcome<T> {
+  id: number;
+}
+
+/** What happened to an ADT message. */
+export type ProcessingOutcome = 'advis' | 'none' | 'held' | 'deferred' | 'error' | 'replayed';
+/**
+ * What happened to an outgoing message: handed to the network, positively acknowledged, an attempt failed (retried),
+ * sent again with a new Bundle.id, or given up.
+ */
+export type DeliveryOutcome = 'sent' | 'delivered' | 'failed' | 'resent' | 'dead';
+export type AuditOutcome = ProcessingOutcome | DeliveryOutcome;
+
+/** One line of the audit trail. Holds no CPR number: the stay key and message ids lead to the rest. */
+export interface AuditEntry {
+  at: string;
+  outcome: AuditOutcome;
+  idempotencyKey?: string | null;
+  /** The ADT trigger event, e.g. `A01`. */
+  event?: string | null;
+  stayKey?: string | null;
+  advis?: AdvisType | null;
+  /** A reason code: a NoAdvisReason for processing, the delivery worker's code for delivery. */
+  reason?: string | null;
+  messageHeaderId?: string | null;
+  receiverGln?: string | null;
+  /** Free text for people, e.g. the validation paths that failed. Never personal data. */
+  detail?: string | null;
+}
+
+export interface AuditRecord extends Required<AuditEntry> {
+  /** Increases with every row: a cursor for reading the trail in pages. */
+  id: number;
+}
+
+/** Which audit rows to list; every given field must match. Oldest first. */
+export interface AuditFilter {
+  idempotencyKey?: string;
+  stayKey?: string;
+  messageHeaderId?: string;
+  outcome?: AuditOutcome;
+  /** Only rows at or after this instant. */
+  since?: Date;
+  /** Only rows after this id: the last id of the previous page. */
+  afterId?: number;
+  /** At most this many rows; default 1000. */
+  limit?: number;
+}
+
+/**
+ * Everything one processing step changes, written in ONE transaction: the stay's new state and its outgoing messages
+ * are durable together or not at all. Parts are applied in the order of the fields below (removals before additions,
+ * so an event can be removed and deferred again in the same change).
+ */
+export interface StoreChange {
+  /** Fails the whole change with StoreError 'duplicate' if the key was committed before. */
+  processed?: ProcessedMessage;
+  /**
+   * Replaces the outcome of a message committed before (a deferred or held event decided later); fails with
+   * 'not-found' if there is none.
+   */
+  processedUpdate?: ProcessedMessage;
+  /** Inserted or replaced by key. */
+  stays?: StayState[];
+  outbox?: NewOutboxEntry[];
+  /** Fails the whole change with StoreError 'not-found' if an entry is not there. */
+  outboxUpdate?: OutboxUpdate[];
+  /** Ids of deferred events processed by this change; fails with 'not-found' if one is already gone. */
+  deferredRemove?: number[];
+  deferredAdd?: NewDeferredEvent[];
+  /** Ids of held outcomes released by this change; fails with 'not-found' if one is already gone. */
+  heldRemove?: number[];
+  heldAdd?: NewHeldOutcome[];
+  audit?: AuditEntry[];
+}
+
+export interface StoreStats {
+  /** The database file, or ':memory:'. */
+  file: string;
+  schemaVersion: number;
+  /** The durability settings as the connection reports them, for status pages and to prove they took effect. */
+  settings: { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; foreignKeys: boolean; busyTimeoutMs: number };
+  /** Size of the database proper (pages in use and free). */
+  bytes: number;
+  /** Size of the write-ahead log not yet checkpointed into the database. */
+  walBytes: number;
+  rows: { stays: number; openStays: number; processed: number; outbox: number; deferred: number; held: number; audit: number };
+  outboxByStatus: Record<OutboxStatus, number>;
+}
+
+export interface AdvisStore {
+  getStay(key: string): StayState | undefined;
+  /** The patient's stays at every hospital, oldest first; `open: true` only those not finished or cancelled, `false` only those. */
+  staysOfPatient(patientKey: string, filter?: { open?: boolean }): StayState[];
+
+  /** The stored outcome of an ADT message; `T` is the engine's outcome shape, trusted, not checked. */
+  getProcessed<T = unknown>(key: string): ProcessedMessage<T> | undefined;
+
+  getOutbox(messageHeaderId: string): OutboxEntry | undefined;
+  /** Every outgoing message of a stay, in order. */
+  outboxByStay(stayKey: string): OutboxEntry[];
+  /** Outgoing messages with this status, oldest first; at most `limit` (default 1000). */
+  outboxByStatus(status: OutboxStatus, limit?: number): OutboxEntry[];
+  /**
+   * What the delivery worker may send now: for each stay, its oldest queued or failed entry, if that one is due.
+   * A stay's later messages wait behind it (MedCom wants them in order); other stays are not held up. Oldest first.
+   */
+  nextDue(now: Date, limit: number): OutboxEntry[];
+
+  /** Deferred events whose time has come, earliest first. */
+  dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[];
+  /** Every held outcome, oldest first. */
+  held<T = unknown>(): HeldOutcome<T>[];
+  audit(filter?: AuditFilter): AuditRecord[];
+
+  /**
+   * A named secret that must outlive restarts (e.g. the key of the patient hash): created once with `create`, then
+   * always the same value, also when several processes share the file.
+   */
+  secret(name: string, create: () => string): string;
+
+  /** Writes the change atomically and durably, or throws a StoreError and writes nothing. */
+  commit(change: StoreChange): void;
+
+  stats(): StoreStats;
+  close(): void;
+}

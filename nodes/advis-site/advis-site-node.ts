@@ -1,0 +1,12 @@
+// What the `advis-site` config node offers the nodes that use it (a separate module because the node file itself
+// must be a bare `export =` for Node-RED).
+import type { Node } from 'node-red';
+import type { Site } from '../../lib/advis/site';
+import type { AdvisRuntime } from '../../lib/engine/runtime';
+
+export interface AdvisSiteNode extends Node {
+  /** The site, or throws an Error saying what is wrong with its configuration. */
+  loadSite(): Site;
+  /** The shared runtime (site, store, validator, engine), opened on first use. */
+  runtime(): AdvisRuntime;
+}

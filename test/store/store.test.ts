@@ -1,0 +1,491 @@
+// The advis store: every kind of record round-trips, a change commits whole or not at all, the outbox hands the
+// delivery worker one message per stay in order, and a file-backed store is durable, configured for durability and
+// free of CPR numbers where it promises to be.
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { createHmac } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { StayState } from '../../lib/advis/types';
+import {
+  openMemoryStore,
+  openSqliteStore,
+  StoreError,
+  type AdvisStore,
+  type NewOutboxEntry,
+  type StoreChange,
+  type StoreErrorCode,
+} from '../../lib/store';
+
+const CPR = '0101800005';
+const PATIENT_KEY = createHmac('sha256', 'test-secret').update(CPR).digest('hex');
+const RECEIVER = { municipalityCode: '0163', name: 'Plejecenter Herlev', sor: '953741000016009', gln: '5790001348120' };
+const DEPARTMENT = { name: 'Hjerteafdelingen på Herlev og Gentofte hospital', sor: '265161000016000', gln: '5790000209354' };
+
+/** A stay as the engine leaves it after a STIN: realistic values, ids fixed so the test is repeatable. */
+function stay(key: string, overrides: Partial<StayState> = {}): StayState {
+  const encounter = { class: 'IMP', status: 'in-progress', periodStart: '2025-03-11T07:55:00+01:00' } as const;
+  return {
+    key,
+    patientKey: PATIENT_KEY,
+    hospital: 'HGH',
+    department: 'HJA',
+    region: '1084',
+    episode: { system: 'https://sor2.sum.dsdn.dk/#id=265161000016000', value: '5d4b2c1e-9f3a-4e6b-8c7d-1a2b3c4d5e6f' },
+    status: 'admitted',
+    encounter,
+    deceased: false,
+    provenance: [
+      {
+        id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+        target: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+        activity: 'admit-inpatient',
+        occurred: '2025-03-11T08:00:02+01:00',
+        agent: DEPARTMENT,
+      },
+    ],
+    sent: [
+      {
+        advis: 'STIN',
+        trigger: 'A01',
+        messageHeaderId: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+        bundleId: 'b7c8d9e0-f1a2-4b3c-9d4e-5f6a7b8c9d0e',
+        sentAt: '2025-03-11T08:00:02+01:00',
+        receiver: RECEIVER,
+        department: 'HJA',
+        hospital: 'HGH',
+        encounter,
+      },
+    ],
+    ...overrides,
+  };
+}
+
+function outbox(messageHeaderId: string, stayKey: string, createdAt = '2025-03-11T07:00:00.000Z'): NewOutboxEntry {
+  return {
+    messageHeaderId,
+    bundleId: `bundle-${messageHeaderId}`,
+    stayKey,
+    advis: 'STIN',
+    receiverGln: RECEIVER.gln,
+    receiverSor: RECEIVER.sor,
+    format: 'json',
+    body: JSON.stringify({ resourceType: 'Bundle', id: `bundle-${messageHeaderId}` }),
+    createdAt,
+  };
+}
+
+/** The StoreError code a call fails with; fails the test if it succeeds or throws something else. */
+function storeErrorCode(call: () => unknown): StoreErrorCode {
+  try {
+    call();
+  } catch (error) {
+    expect(error).to.be.instanceOf(StoreError);
+    return (error as StoreError).code;
+  }
+  throw new Error('expected a StoreError');
+}
+
+const at = (minute: number): string => new Date(Date.UTC(2025, 2, 11, 7, minute)).toISOString();
+
+describe('advis store', () => {
+  let store: AdvisStore;
+  beforeEach(() => {
+    store = openMemoryStore();
+  });
+  afterEach(() => store.close());
+
+  describe('records', () => {
+    it('stores a stay by key and finds a patient\'s stays, open or ended', () => {
+      const admitted = stay('V1|HGH');
+      const finished = stay('V2|RH', { hospital: 'RH', status: 'finished' });
+      const otherPatient = stay('V3|HGH', { patientKey: 'another-patient' });
+      store.commit({ stays: [admitted, finished, otherPatient] });
+
+      expect(store.getStay('V1|HGH')).to.deep.equal(admitted);
+      expect(store.getStay('V9|HGH')).to.equal(undefined);
+      expect(store.staysOfPatient(PATIENT_KEY).map((s) => s.key)).to.deep.equal(['V1|HGH', 'V2|RH']);
+      expect(store.staysOfPatient(PATIENT_KEY, { open: true }).map((s) => s.key)).to.deep.equal(['V1|HGH']);
+      expect(store.staysOfPatient(PATIENT_KEY, { open: false }).map((s) => s.key)).to.deep.equal(['V2|RH']);
+
+      // An upsert replaces the state and moves the stay between open and ended.
+      store.commit({ stays: [{ ...admitted, status: 'cancelled', department: 'PSY' }] });
+      expect(store.getStay('V1|HGH')).to.include({ status: 'cancelled', department: 'PSY' });
+      expect(store.staysOfPatient(PATIENT_KEY, { open: true })).to.deep.equal([]);
+    });
+
+    it('stores the outcome of a processed ADT message for replay', () => {
+      const outcome = { outcomes: [{ advis: 'STIN', stayKey: 'V1|HGH', receiver: RECEIVER }] };
+      store.commit({ processed: { key: 'EPJ|HGH|MSG-1', outcome, at: '2025-03-11T08:00:02+01:00' } });
+      expect(store.getProcessed<typeof outcome>('EPJ|HGH|MSG-1')).to.deep.equal({
+        key: 'EPJ|HGH|MSG-1',
+        outcome,
+        at: '2025-03-11T07:00:02.000Z',
+      });
+      expect(store.getProcessed('EPJ|HGH|MSG-2')).to.equal(undefined);
+    });
+
+    it('queues outgoing messages and records their delivery, including a resend with a new Bundle.id', () => {
+      store.commit({ stays: [stay('V1|HGH')], outbox: [outbox('M1', 'V1|HGH'), { ...outbox('M2', 'V1|HGH'), advis: 'SLHJ' }] });
+      const queued = store.getOutbox('M1')!;
+      expect(queued).to.deep.equal({
+        ...outbox('M1', 'V1|HGH'),
+        id: queued.id,
+        status: 'queued',
+        attempts: 0,
+        nextAttemptAt: '2025-03-11T07:00:00.000Z',
+        lastError: null,
+      });
+      expect(store.outboxByStay('V1|HGH').map((e) => [e.messageHeaderId, e.advis])).to.deep.equal([['M1', 'STIN'], ['M2', 'SLHJ']]);
+      expect(store.getOutbox('M9')).to.equal(undefined);
+
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'failed', attempts: 1, nextAttemptAt: at(5), lastError: 'connection refused' }] });
+      expect(store.getOutbox('M1')).to.include({ status: 'failed', attempts: 1, nextAttemptAt: at(5), lastError: 'connection refused' });
+
+      const resentBody = JSON.stringify({ resourceType: 'Bundle', id: 'bundle-M1-resend' });
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'sent', attempts: 2, lastError: null, resend: { bundleId: 'bundle-M1-resend', body: resentBody } }] });
+      expect(store.getOutbox('M1')).to.include({
+        status: 'sent',
+        attempts: 2,
+        nextAttemptAt: at(5),
+        lastError: null,
+        bundleId: 'bundle-M1-resend',
+        body: resentBody,
+        messageHeaderId: 'M1',
+      });
+
+      expect(store.outboxByStatus('sent').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
+      expect(store.outboxByStatus('queued').map((e) => e.messageHeaderId)).to.deep.equal(['M2']);
+      expect(store.outboxByStatus('queued', 0)).to.deep.equal([]);
+    });
+
+    it('keeps deferred events until they are due and removes them in the commit that processes them', () => {
+      const payload = { event: 'A05', patient: { cpr: CPR } };
+      store.commit({
+        deferredAdd: [
+          { idempotencyKey: 'K-late', stayKey: 'V2|HGH', dueAt: at(30), payload, createdAt: at(0) },
+          { idempotencyKey: 'K-soon', stayKey: null, dueAt: '2025-03-11T08:10:00+01:00', payload, createdAt: at(0) },
+        ],
+      });
+      expect(store.dueDeferred(new Date(at(9)), 10)).to.deep.equal([]);
+      const due = store.dueDeferred<typeof payload>(new Date(at(30)), 10);
+      expect(due.map((d) => [d.idempotencyKey, d.stayKey, d.dueAt])).to.deep.equal([
+        ['K-soon', null, at(10)],
+        ['K-late', 'V2|HGH', at(30)],
+      ]);
+      expect(due[0]).to.deep.include({ payload, createdAt: at(0) });
+      expect(store.dueDeferred(new Date(at(30)), 1)).to.have.length(1);
+
+      store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(31), outcome: 'deferred', idempotencyKey: 'K-soon' }] });
+      expect(store.dueDeferred(new Date(at(30)), 10).map((d) => d.idempotencyKey)).to.deep.equal(['K-late']);
+      // A second worker that processed the same event must not commit its outcome.
+      expect(storeErrorCode(() => store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(32), outcome: 'advis' }] }))).to.equal('not-found');
+      expect(store.audit().map((a) => a.outcome)).to.deep.equal(['deferred']);
+    });
+
+    it('keeps held outcomes with their reason until released', () => {
+      const payload = { event: 'A01', visit: { stayKey: 'V1|HGH' } };
+      store.commit({
+        heldAdd: [
+          { idempotencyKey: 'K1', reason: 'unknown-department', payload, createdAt: at(1) },
+          { idempotencyKey: 'K2', reason: 'unknown-municipality', payload, createdAt: at(2) },
+        ],
+      });
+      const held = store.held<typeof payload>();
+      expect(held.map((h) => [h.idempotencyKey, h.reason, h.createdAt])).to.deep.equal([
+        ['K1', 'unknown-department', at(1)],
+        ['K2', 'unknown-municipality', at(2)],
+      ]);
+      expect(held[0].payload).to.deep.equal(payload);
+      store.commit({ heldRemove: [held[0].id] });
+      expect(store.held().map((h) => h.idempotencyKey)).to.deep.equal(['K2']);
+      expect(storeErrorCode(() => store.commit({ heldRemove: [held[0].id] }))).to.equal('not-found');
+    });
+
+    it('keeps an audit trail and lists it by stay, message, outcome, time and in pages', () => {
+      store.commit({
+        audit: [
+          { at: at(1), outcome: 'advis', idempotencyKey: 'K1', event: 'A01', stayKey: 'V1|HGH', advis: 'STIN', messageHeaderId: 'M1', receiverGln: RECEIVER.gln },
+          { at: at(2), outcome: 'none', idempotencyKey: 'K2', event: 'A08', stayKey: 'V1|HGH', reason: 'nothing-changed' },
+          { at: at(3), outcome: 'error', idempotencyKey: 'K3', event: 'A01', stayKey: 'V2|HGH', advis: 'STIN', detail: 'Bundle.entry[1].resource.name' },
+          { at: at(4), outcome: 'delivered', stayKey: 'V1|HGH', messageHeaderId: 'M1', receiverGln: RECEIVER.gln },
+        ],
+      });
+      const all = store.audit();
+      expect(all[1]).to.deep.equal({
+        id: all[1].id,
+        at: at(2),
+        outcome: 'none',
+        idempotencyKey: 'K2',
+        event: 'A08',
+        stayKey: 'V1|HGH',
+        advis: null,
+        reason: 'nothing-changed',
+        messageHeaderId: null,
+        receiverGln: null,
+        detail: null,
+      });
+      const ids = (filter: Parameters<AdvisStore['audit']>[0]) => store.audit(filter).map((a) => a.idempotencyKey ?? a.outcome);
+      expect(ids({ stayKey: 'V1|HGH' })).to.deep.equal(['K1', 'K2', 'delivered']);
+      expect(ids({ messageHeaderId: 'M1' })).to.deep.equal(['K1', 'delivered']);
+      expect(ids({ outcome: 'error' })).to.deep.equal(['K3']);
+      expect(ids({ idempotencyKey: 'K2' })).to.deep.equal(['K2']);
+      expect(ids({ since: new Date(at(3)) })).to.deep.equal(['K3', 'delivered']);
+      expect(ids({ stayKey: 'V1|HGH', since: new Date(at(2)) })).to.deep.equal(['K2', 'delivered']);
+      const firstPage = store.audit({ limit: 2 });
+      expect(firstPage.map((a) => a.idempotencyKey)).to.deep.equal(['K1', 'K2']);
+      expect(ids({ afterId: firstPage[1].id, limit: 2 })).to.deep.equal(['K3', 'delivered']);
+    });
+
+    it('creates a named secret once and returns the same value ever after', () => {
+      let created = 0;
+      const create = () => `secret-${++created}`;
+      expect(store.secret('patient-key', create)).to.equal('secret-1');
+      expect(store.secret('patient-key', create)).to.equal('secret-1');
+      expect(store.secret('other', create)).to.equal('secret-2');
+      expect(created).to.equal(2);
+    });
+
+    it('keeps the instant of times written with an offset and refuses times without one', () => {
+      store.commit({ audit: [{ at: '2025-07-01T10:00:00+02:00', outcome: 'none' }] });
+      expect(store.audit()[0].at).to.equal('2025-07-01T08:00:00.000Z');
+      const change: StoreChange = { stays: [stay('V1|HGH')], audit: [{ at: '2025-07-01T10:00:00', outcome: 'none' }] };
+      expect(storeErrorCode(() => store.commit(change))).to.equal('invalid-value');
+      expect(store.getStay('V1|HGH')).to.equal(undefined);
+      expect(storeErrorCode(() => store.nextDue(new Date('not a date'), 1))).to.equal('invalid-value');
+    });
+
+    it('counts its rows', () => {
+      store.commit({
+        stays: [stay('V1|HGH'), stay('V2|HGH', { status: 'finished' })],
+        outbox: [outbox('M1', 'V1|HGH'), outbox('M2', 'V2|HGH')],
+        outboxUpdate: [{ messageHeaderId: 'M2', status: 'dead' }],
+        processed: { key: 'K1', outcome: {}, at: at(0) },
+        audit: [{ at: at(0), outcome: 'advis' }],
+      });
+      const stats = store.stats();
+      expect(stats.rows).to.deep.equal({ stays: 2, openStays: 1, processed: 1, outbox: 2, deferred: 0, held: 0, audit: 1 });
+      expect(stats.outboxByStatus).to.deep.equal({ queued: 1, sent: 0, delivered: 0, failed: 0, dead: 1 });
+      expect(stats).to.include({ file: ':memory:', schemaVersion: 1, walBytes: 0 });
+      expect(stats.bytes).to.be.greaterThan(0);
+    });
+  });
+
+  describe('one change, one transaction', () => {
+    const change = (key: string, messageHeaderIds: string[]): StoreChange => ({
+      processed: { key, outcome: { advis: 'STIN' }, at: at(0) },
+      stays: [stay('V1|HGH', { department: key })],
+      outbox: messageHeaderIds.map((id) => outbox(id, 'V1|HGH')),
+      deferredAdd: [{ idempotencyKey: key, stayKey: 'V1|HGH', dueAt: at(10), payload: {}, createdAt: at(0) }],
+      heldAdd: [{ idempotencyKey: key, reason: 'unknown-municipality', payload: {}, createdAt: at(0) }],
+      audit: [{ at: at(0), outcome: 'advis', idempotencyKey: key }],
+    });
+
+    function expectNothingOf(key: string): void {
+      expect(store.getProcessed(key)).to.equal(undefined);
+      expect(store.dueDeferred(new Date(at(59)), 10).filter((d) => d.idempotencyKey === key)).to.deep.equal([]);
+      expect(store.held().filter((h) => h.idempotencyKey === key)).to.deep.equal([]);
+      expect(store.audit({ idempotencyKey: key })).to.deep.equal([]);
+    }
+
+    it('leaves nothing behind when one part fails (a messageHeaderId twice in the outbox)', () => {
+      expect(storeErrorCode(() => store.commit(change('K1', ['M1', 'M1'])))).to.equal('duplicate');
+      expectNothingOf('K1');
+      expect(store.getStay('V1|HGH')).to.equal(undefined);
+      expect(store.outboxByStay('V1|HGH')).to.deep.equal([]);
+      expect(store.stats().rows).to.deep.equal({ stays: 0, openStays: 0, processed: 0, outbox: 0, deferred: 0, held: 0, audit: 0 });
+    });
+
+    it('commits an idempotency key once: the second change with it fails whole and the first stays as it was', () => {
+      store.commit(change('K1', ['M1']));
+      const error = (() => {
+        try {
+          store.commit({ ...change('K1', ['M2']), deferredAdd: [], heldAdd: [] });
+        } catch (e) {
+          return e as StoreError;
+        }
+      })();
+      expect(error).to.be.instanceOf(StoreError);
+      expect(error!.code).to.equal('duplicate');
+      expect(error!.message).to.match(/processed\.idempotency_key/);
+      expect(store.getStay('V1|HGH')!.department).to.equal('K1');
+      expect(store.outboxByStay('V1|HGH').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
+      expect(store.audit({ idempotencyKey: 'K1' })).to.have.length(1);
+    });
+
+    it('refuses a messageHeaderId that is already in the outbox, and an outbox entry for an unknown stay', () => {
+      store.commit(change('K1', ['M1']));
+      expect(storeErrorCode(() => store.commit(change('K2', ['M1'])))).to.equal('duplicate');
+      expectNothingOf('K2');
+      expect(storeErrorCode(() => store.commit({ outbox: [outbox('M3', 'V404|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K3' }] }))).to.equal('constraint');
+      expectNothingOf('K3');
+    });
+
+    it('rolls back everything when an outbox update refers to an unknown message', () => {
+      expect(storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')], outboxUpdate: [{ messageHeaderId: 'M404', status: 'sent' }] }))).to.equal('not-found');
+      expect(store.getStay('V1|HGH')).to.equal(undefined);
+    });
+  });
+
+  describe('delivery order', () => {
+    const heads = (now: string, limit = 10) => store.nextDue(new Date(now), limit).map((e) => e.messageHeaderId);
+
+    beforeEach(() => {
+      // Interleaved creation: A1, B1, A2, B2, A3.
+      store.commit({
+        stays: [stay('A|HGH'), stay('B|HGH')],
+        outbox: [outbox('A1', 'A|HGH'), outbox('B1', 'B|HGH'), outbox('A2', 'A|HGH'), outbox('B2', 'B|HGH'), outbox('A3', 'A|HGH')],
+      });
+    });
+
+    it('offers only the oldest waiting message of each stay, oldest stay first', () => {
+      expect(heads(at(0))).to.deep.equal(['A1', 'B1']);
+      expect(heads(at(0), 1)).to.deep.equal(['A1']);
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'delivered' }] });
+      expect(heads(at(0))).to.deep.equal(['B1', 'A2']);
+      // Handed to the network, the next message of the stay may follow without waiting for the acknowledgement.
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'A2', status: 'sent' }, { messageHeaderId: 'B1', status: 'dead' }] });
+      expect(heads(at(0))).to.deep.equal(['B2', 'A3']);
+    });
+
+    it('holds a stay back while its head waits for a retry, without holding up other stays', () => {
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'failed', attempts: 1, nextAttemptAt: at(10) }] });
+      expect(heads(at(9))).to.deep.equal(['B1']);
+      expect(heads(at(10))).to.deep.equal(['A1', 'B1']);
+    });
+
+    it('does not offer messages created for later', () => {
+      store.commit({ stays: [stay('C|HGH')], outbox: [{ ...outbox('C1', 'C|HGH'), nextAttemptAt: at(20) }] });
+      expect(heads(at(19))).to.deep.equal(['A1', 'B1']);
+      expect(heads(at(20))).to.deep.equal(['A1', 'B1', 'C1']);
+    });
+  });
+});
+
+describe('advis store in a file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-store-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('creates its directory and keeps every record across close and reopen', () => {
+    const file = path.join(dir, 'site', 'data', 'advis.db');
+    const first = openSqliteStore(file);
+    first.commit({
+      processed: { key: 'K1', outcome: { advis: 'STIN' }, at: at(0) },
+      stays: [stay('V1|HGH')],
+      outbox: [outbox('M1', 'V1|HGH')],
+      deferredAdd: [{ idempotencyKey: 'K2', stayKey: 'V2|HGH', dueAt: at(10), payload: { event: 'A05' }, createdAt: at(0) }],
+      heldAdd: [{ idempotencyKey: 'K3', reason: 'unknown-department', payload: { event: 'A01' }, createdAt: at(0) }],
+      audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K1', advis: 'STIN' }],
+    });
+    const secret = first.secret('patient-key', () => 'abc');
+    first.close();
+
+    const second = openSqliteStore(file);
+    try {
+      expect(second.getProcessed('K1')!.outcome).to.deep.equal({ advis: 'STIN' });
+      expect(second.getStay('V1|HGH')).to.deep.equal(stay('V1|HGH'));
+      expect(second.getOutbox('M1')).to.include({ status: 'queued', stayKey: 'V1|HGH', body: outbox('M1', 'V1|HGH').body });
+      expect(second.dueDeferred(new Date(at(10)), 10).map((d) => d.payload)).to.deep.equal([{ event: 'A05' }]);
+      expect(second.held().map((h) => h.reason)).to.deep.equal(['unknown-department']);
+      expect(second.audit().map((a) => a.advis)).to.deep.equal(['STIN']);
+      expect(second.secret('patient-key', () => 'a different value')).to.equal(secret);
+      expect(second.stats()).to.include({ file, schemaVersion: 1 });
+    } finally {
+      second.close();
+    }
+  });
+
+  it('runs with write-ahead logging, synchronous=FULL, foreign keys and a busy timeout', () => {
+    const file = path.join(dir, 'advis.db');
+    const store = openSqliteStore(file, { busyTimeoutMs: 1234 });
+    try {
+      expect(store.stats().settings).to.deep.equal({ journalMode: 'wal', synchronous: 'FULL', foreignKeys: true, busyTimeoutMs: 1234 });
+    } finally {
+      store.close();
+    }
+    const memory = openMemoryStore();
+    expect(memory.stats().settings).to.include({ synchronous: 'FULL', foreignKeys: true });
+    memory.close();
+    // WAL is a property of the file: another connection sees it too.
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
+    raw.close();
+  });
+
+  it('keeps the CPR number out of the stays table: a patient is found by a keyed hash', () => {
+    const file = path.join(dir, 'advis.db');
+    const store = openSqliteStore(file);
+    store.commit({
+      stays: [stay('V100200|HGH'), stay('V100300|RH', { hospital: 'RH', status: 'finished' })],
+      audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'EPJ|HGH|MSG-A01-0001', event: 'A01', stayKey: 'V100200|HGH', advis: 'STIN', receiverGln: RECEIVER.gln }],
+    });
+    expect(store.staysOfPatient(PATIENT_KEY)).to.have.length(2);
+    store.close();
+
+    // A day-month-year-serial number, with or without the dash, not part of a longer run of digits (SOR, GLN).
+    const cprLike = /(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)/;
+    const raw = new Database(file, { readonly: true });
+    try {
+      for (const table of ['stays', 'audit']) {
+        const rows = raw.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+        expect(rows, table).to.have.length.greaterThan(0);
+        for (const row of rows) {
+          for (const [column, value] of Object.entries(row)) {
+            expect(String(value), `${table}.${column}`).not.to.match(cprLike);
+          }
+        }
+      }
+      expect(raw.prepare('SELECT patient_key FROM stays').pluck().all()).to.deep.equal([PATIENT_KEY, PATIENT_KEY]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('says which path it cannot create or open', () => {
+    const notADirectory = path.join(dir, 'plain-file');
+    fs.writeFileSync(notADirectory, 'x');
+    const unwritable = path.join(notADirectory, 'advis.db');
+    expect(storeErrorCode(() => openSqliteStore(unwritable))).to.equal('cannot-open');
+    expect(() => openSqliteStore(unwritable)).to.throw(StoreError, notADirectory);
+
+    const notADatabase = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notADatabase, 'these are not the pages of a SQLite database '.repeat(100));
+    expect(storeErrorCode(() => openSqliteStore(notADatabase))).to.equal('cannot-open');
+  });
+
+  it('lets only one of two connections commit the same idempotency key', () => {
+    const file = path.join(dir, 'advis.db');
+    const a = openSqliteStore(file);
+    const b = openSqliteStore(file);
+    try {
+      a.commit({ processed: { key: 'K1', outcome: { by: 'a' }, at: at(0) }, stays: [stay('V1|HGH', { department: 'A' })] });
+      expect(storeErrorCode(() => b.commit({ processed: { key: 'K1', outcome: { by: 'b' }, at: at(0) }, stays: [stay('V1|HGH', { department: 'B' })] }))).to.equal(
+        'duplicate',
+      );
+      expect(b.getProcessed('K1')!.outcome).to.deep.equal({ by: 'a' });
+      expect(b.getStay('V1|HGH')!.department).to.equal('A');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('reports a write blocked by another process as busy, and commits nothing', () => {
+    const file = path.join(dir, 'advis.db');
+    const store = openSqliteStore(file, { busyTimeoutMs: 0 });
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect(storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')] }))).to.equal('busy');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(store.getStay('V1|HGH')).to.equal(undefined);
+    store.close();
+  });
+});
