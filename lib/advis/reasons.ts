@@ -24,7 +24,6 @@ export const NO_ADVIS_REASONS = {
   deferred: 'the event lies in the future (pre-registration): it is decided when its time comes (S.BR13)',
   unreadable: 'the message could not be read as HL7 v2 ADT; the sender gets a negative acknowledgement',
   'invalid-notification': 'the advis built for the message failed MedCom validation and was not sent; the sender gets a negative acknowledgement',
-  duplicate: 'the same ADT message (MSH-3, MSH-4, MSH-10) was processed before; its outcome is replayed',
 } as const;
 
 export type NoAdvisReason = keyof typeof NO_ADVIS_REASONS;

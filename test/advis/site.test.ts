@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isValidGln, isValidSor, loadSite, SiteConfigError } from '../../lib/advis/site';
+import { NO_ADVIS_REASONS } from '../../lib/advis/reasons';
 import { DEFAULT_ADT_SOURCES } from '../../lib/hl7/adt-sources';
 
 const exampleSite = (): Record<string, unknown> =>
@@ -82,5 +83,14 @@ describe('site configuration', () => {
     const schema = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'docs', 'site.schema.json'), 'utf8'));
     expect(Object.keys(schema.properties.adt.properties)).to.have.members(Object.keys(DEFAULT_ADT_SOURCES));
     expect(schema.required).to.deep.equal(['hospitals', 'departments', 'municipalities']);
+  });
+});
+
+describe('documentation of the reason codes', () => {
+  it('docs/mapping.md lists exactly the closed list of reason codes', () => {
+    const doc = fs.readFileSync(path.join(process.cwd(), 'docs', 'mapping.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## 4. Reason codes'));
+    const documented = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).to.have.members(Object.keys(NO_ADVIS_REASONS));
   });
 });

@@ -1,0 +1,280 @@
+// MedCom's sender use cases (S1–S7, S.CANC, S.CORR) and rules, as ADT sequences through the real engine, asserted
+// as a municipality reads the Bundles. Every Bundle the engine returns passed validation before it was committed;
+// `send` re-validates each one here so a scenario can never pass on an invalid message.
+import { expect } from 'chai';
+import type { Bundle, Encounter, MessageHeader, Patient, Provenance } from 'fhir/r4';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadSite } from '../../lib/advis/site';
+import type { AdvisOutcome } from '../../lib/engine/outcome';
+import { openAdvisRuntime, type AdvisRuntime } from '../../lib/engine/runtime';
+import { parseAdt } from '../../lib/hl7';
+import { adtMessage, type AdtSpec } from '../support/adt';
+import { describeShared, medcomPackages } from '../support/shared';
+
+const siteDocument = (): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(process.cwd(), 'flows', 'region.site.json'), 'utf8'));
+
+interface Sent {
+  outcome: AdvisOutcome;
+  bundle?: Bundle;
+}
+
+const resources = <T>(b: Bundle, type: string): T[] => b.entry!.map((e) => e.resource!).filter((r) => r.resourceType === type) as T[];
+const header = (b: Bundle) => resources<MessageHeader>(b, 'MessageHeader')[0];
+const encounter = (b: Bundle) => resources<Encounter>(b, 'Encounter')[0];
+const provenance = (b: Bundle) => resources<Provenance>(b, 'Provenance');
+const current = (b: Bundle) => provenance(b).find((p) => p.target[0].reference === `MessageHeader/${header(b).id}`)!;
+const activity = (b: Bundle) => current(b).activity!.coding![0].code;
+const roa = (b: Bundle) => header(b).extension?.find((e) => e.url.endsWith('reportOfAdmissionExtension'))?.valueBoolean;
+const senderSor = (b: Bundle) =>
+  b.entry!.map((e) => e.resource!).find((r) => `Organization/${r.id}` === header(b).sender!.reference)!.identifier!.find((i: { system?: string }) => i.system === 'urn:oid:1.2.208.176.1.1')!.value;
+
+describeShared('MedCom sender use cases', function () {
+  let runtime: AdvisRuntime;
+  let storeFile: string;
+  let clock: Date;
+
+  function open(site: Record<string, unknown> = siteDocument()): void {
+    runtime = openAdvisRuntime({ site: loadSite(site), storeFile, profiles: medcomPackages(), now: () => clock });
+  }
+
+  beforeEach(() => {
+    storeFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'advis-scenario-')), 'advis.db');
+    clock = new Date('2025-12-31T12:00:00Z');
+    open();
+  });
+  afterEach(() => runtime.close());
+
+  /** Processes one ADT message; returns its single outcome and, for an advis, the (re-validated) Bundle. */
+  function send(spec: AdtSpec): Sent {
+    const parsed = parseAdt(adtMessage(spec), runtime.site.adt);
+    if (!parsed.ok) throw parsed.error;
+    const result = runtime.engine.process(parsed.adt);
+    expect(result.outcomes, `${spec.event} ${spec.id}`).to.have.length(1);
+    const bundle = result.notifications[0]?.bundle;
+    if (bundle) expect(runtime.validator.validate(bundle).issues.filter((i) => i.severity === 'error')).to.deep.equal([]);
+    return { outcome: result.outcomes[0], ...(bundle ? { bundle } : {}) };
+  }
+  const advis = (spec: AdtSpec): Bundle => {
+    const sent = send(spec);
+    expect(sent.bundle, `${spec.event} ${spec.id} gave ${sent.outcome.reason}`).to.not.equal(undefined);
+    return sent.bundle!;
+  };
+  const noAdvis = (spec: AdtSpec, reason: string): void => expect(send(spec).outcome).to.include({ advis: null, reason });
+
+  it('S1: admitted, no prior admission → STIN with report-of-admission request, class IMP, one Provenance', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    expect(roa(stin)).to.equal(true);
+    expect(encounter(stin)).to.deep.include({ status: 'in-progress', period: { start: '2025-03-11T07:55:00+01:00' } });
+    expect(encounter(stin).class.code).to.equal('IMP');
+    expect(provenance(stin)).to.have.length(1);
+    expect(activity(stin)).to.equal('admit-inpatient');
+    expect(encounter(stin).episodeOfCare![0].identifier!.value).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('S2: acute ambulant → STAA with request, class EMER; PV1-2 O counts only with an acute admission type', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
+    expect([encounter(staa).class.code, activity(staa), roa(staa)]).to.deep.equal(['EMER', 'admit-emergency', true]);
+    noAdvis({ event: 'A04', id: '2', patientClass: 'O', visit: 'V2' }, 'not-advis-class');
+    expect(send({ event: 'A04', id: '3', patientClass: 'O', admissionType: 'E', visit: 'V3' }).outcome.advis).to.equal('STAA');
+  });
+
+  it('S1.A1: acute ambulant → admitted at the same hospital → STIN without request, same episode, no SLHJ between', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
+    const stin = advis({ event: 'A06', id: '2', at: '20250311120000' });
+    expect(roa(stin)).to.equal(false);
+    expect(encounter(stin).period!.start).to.equal('2025-03-11T12:00:00+01:00');
+    expect(encounter(stin).episodeOfCare).to.deep.equal(encounter(staa).episodeOfCare);
+    expect(provenance(stin).map((p) => p.entity?.[0].role ?? null)).to.deep.equal([null, 'revision']);
+    expect(current(stin).entity![0].what.reference).to.equal(`MessageHeader/${header(staa).id}`);
+  });
+
+  it('S1.A1 / S5: transfer to another hospital of the region: nothing from the referring hospital, STIN without request and the same episode from the receiving one', () => {
+    const first = advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A03', id: '2', at: '20250312100000', disposition: '03', dischargeTime: '20250312100000' }, 'discharge-to-transfer');
+    const second = advis({ event: 'A01', id: '3', at: '20250312110000', hospital: 'RH', department: 'KAR', visit: 'V2' });
+    expect(roa(second)).to.equal(false);
+    expect(senderSor(second)).to.equal('265191000016006');
+    expect(encounter(second).episodeOfCare).to.deep.equal(encounter(first).episodeOfCare);
+    expect(provenance(second)).to.have.length(2);
+  });
+
+  it('S1: admission after a transfer from a hospital in another region → STIN with request and a new episode', () => {
+    const first = advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A03', id: '2', at: '20250312100000', disposition: '03' }, 'discharge-to-transfer');
+    const other = advis({ event: 'A01', id: '3', at: '20250312110000', hospital: 'OUH', department: 'MED', visit: 'V9' });
+    expect(roa(other)).to.equal(true);
+    expect(encounter(other).episodeOfCare).not.to.deep.equal(encounter(first).episodeOfCare);
+  });
+
+  it('S1.A2 / S.BR5: A02 within the hospital gives nothing; A02 to another hospital of the region gives its STIN without request', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A02', id: '2', department: 'PSY', at: '20250311090000' }, 'same-hospital-transfer');
+    const moved = advis({ event: 'A02', id: '3', hospital: 'RH', department: 'KAR', at: '20250311100000' });
+    expect([roa(moved), encounter(moved).period!.start, senderSor(moved)]).to.deep.equal([false, '2025-03-11T10:00:00+01:00', '265191000016006']);
+    expect(encounter(moved).episodeOfCare).to.deep.equal(encounter(stin).episodeOfCare);
+    // A12 cancels the transfer: AN_STIN of the new hospital's STIN.
+    const cancelled = advis({ event: 'A12', id: '4', hospital: 'RH', department: 'KAR', at: '20250311103000' });
+    expect([encounter(cancelled).status, current(cancelled).entity![0].role]).to.deep.equal(['entered-in-error', 'removal']);
+    expect(current(cancelled).entity![0].what.reference).to.equal(`MessageHeader/${header(moved).id}`);
+  });
+
+  it('S3, S4, S6: leave and return → STOR, SLOR, then SLHJ, each carrying every earlier Provenance', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250313140000' });
+    const slor = advis({ event: 'A22', id: '3', at: '20250314100000' });
+    const slhj = advis({ event: 'A03', id: '4', at: '20250318140000', dischargeTime: '20250318140000' });
+    const leave = (b: Bundle) => encounter(b).extension?.[0].valuePeriod;
+    expect([encounter(stor).status, leave(stor)]).to.deep.equal(['onleave', { start: '2025-03-13T14:00:00+01:00' }]);
+    expect([encounter(slor).status, leave(slor)]).to.deep.equal(['in-progress', { start: '2025-03-13T14:00:00+01:00', end: '2025-03-14T10:00:00+01:00' }]);
+    expect([encounter(slhj).status, encounter(slhj).period!.end, leave(slhj)]).to.deep.equal(['finished', '2025-03-18T14:00:00+01:00', undefined]);
+    expect([stin, stor, slor, slhj].map((b) => [provenance(b).length, activity(b), roa(b)])).to.deep.equal([
+      [1, 'admit-inpatient', true],
+      [2, 'start-leave-inpatient', undefined],
+      [3, 'end-leave-inpatient', undefined],
+      [4, 'discharge-inpatient-home', undefined],
+    ]);
+    const episodes = new Set([stin, stor, slor, slhj].map((b) => encounter(b).episodeOfCare![0].identifier!.value));
+    expect(episodes.size).to.equal(1);
+  });
+
+  it('S.BR15: a patient who does not return from leave is discharged with SLHJ', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A21', id: '2', at: '20250313140000' });
+    expect(activity(advis({ event: 'A03', id: '3', at: '20250315120000' }))).to.equal('discharge-inpatient-home');
+  });
+
+  it('S.BR14: leave during a psychiatric + somatic double admission gives neither STOR nor SLOR', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A01', id: '2', department: 'PSY', visit: 'V2', at: '20250311090000' });
+    noAdvis({ event: 'A21', id: '3', at: '20250313140000' }, 'double-admission');
+    noAdvis({ event: 'A22', id: '4', at: '20250313180000' }, 'double-admission');
+  });
+
+  it('S5 / S.BR17: discharge to a hospice gives no SLHJ; the self-transport code does', () => {
+    advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A03', id: '2', disposition: '50', at: '20250312100000' }, 'discharge-to-transfer');
+    runtime.close();
+    open({ ...siteDocument(), adt: { selfTransportDispositions: ['99'] } });
+    advis({ event: 'A01', id: '3', visit: 'V2', at: '20250313100000' });
+    expect(send({ event: 'A03', id: '4', visit: 'V2', disposition: '99', at: '20250314100000' }).outcome.advis).to.equal('SLHJ');
+  });
+
+  it('S7: death during the stay, during leave and after a leave → MORS with the current activity and deceased', () => {
+    advis({ event: 'A01', id: '1' });
+    const mors = advis({ event: 'A03', id: '2', at: '20250312031000', deathIndicator: 'Y', deathTime: '20250312031000' });
+    expect([activity(mors), encounter(mors).status, encounter(mors).period!.end]).to.deep.equal(['admit-inpatient', 'finished', '2025-03-12T03:10:00+01:00']);
+    expect(resources<Patient>(mors, 'Patient')[0].deceasedBoolean).to.equal(true);
+
+    advis({ event: 'A01', id: '3', visit: 'V2', at: '20250320080000' });
+    advis({ event: 'A21', id: '4', visit: 'V2', at: '20250321080000' });
+    expect(activity(advis({ event: 'A03', id: '5', visit: 'V2', at: '20250321200000', disposition: '20' }))).to.equal('start-leave-inpatient');
+
+    advis({ event: 'A01', id: '6', visit: 'V3', at: '20250401080000' });
+    advis({ event: 'A21', id: '7', visit: 'V3', at: '20250402080000' });
+    advis({ event: 'A22', id: '8', visit: 'V3', at: '20250402180000' });
+    expect(activity(advis({ event: 'A03', id: '9', visit: 'V3', at: '20250403080000', deathIndicator: 'Y' }))).to.equal('end-leave-inpatient');
+  });
+
+  it('S7: dead on arrival → MORS as the first message (activity admit-inpatient, start = end, no request)', () => {
+    const mors = advis({ event: 'A01', id: '1', deathIndicator: 'Y', deathTime: '20250311075500' });
+    expect([activity(mors), encounter(mors).status, roa(mors), provenance(mors).length]).to.deep.equal(['admit-inpatient', 'in-progress', false, 1]);
+    expect(encounter(mors).period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-11T07:55:00+01:00' });
+  });
+
+  it('S.CORR: A08 with a new admission time or department → RE_STIN to the same receiver; nothing relevant → none', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A08', id: '2', admitTime: '20250311075500' }, 'nothing-changed');
+    const time = advis({ event: 'A08', id: '3', admitTime: '20250311074500', at: '20250311090000' });
+    expect([activity(time), encounter(time).period!.start, current(time).entity![0].role]).to.deep.equal(['revise-admit-inpatient', '2025-03-11T07:45:00+01:00', 'revision']);
+    expect(header(time).destination![0].endpoint).to.equal(header(stin).destination![0].endpoint);
+    const department = advis({ event: 'A08', id: '4', admitTime: '20250311074500', department: 'AKM', at: '20250311093000' });
+    expect(senderSor(department)).to.equal('265171000016007');
+    expect(current(department).entity![0].what.reference).to.equal(`MessageHeader/${header(time).id}`);
+  });
+
+  it('S.BR22: after SLHJ an A08 changing the admission time gives no RE_STIN; a new discharge time gives RE_SLHJ', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A03', id: '2', at: '20250318140000', dischargeTime: '20250318140000' });
+    noAdvis({ event: 'A08', id: '3', admitTime: '20250311070000', dischargeTime: '20250318140000' }, 'nothing-changed');
+    const re = advis({ event: 'A08', id: '4', admitTime: '20250311075500', dischargeTime: '20250318150000' });
+    expect([activity(re), encounter(re).period!.end]).to.deep.equal(['revise-discharge-inpatient-home', '2025-03-18T15:00:00+01:00']);
+  });
+
+  it('S.CANC: A11 → AN_STIN (entered-in-error, removal); after a correction it refers to the correction', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const an = advis({ event: 'A11', id: '2' });
+    expect([encounter(an).status, activity(an), current(an).entity![0].role]).to.deep.equal(['entered-in-error', 'cancel-admit-inpatient', 'removal']);
+    expect(current(an).entity![0].what.reference).to.equal(`MessageHeader/${header(stin).id}`);
+
+    advis({ event: 'A01', id: '3', visit: 'V2' });
+    const re = advis({ event: 'A08', id: '4', visit: 'V2', admitTime: '20250311070000' });
+    const an2 = advis({ event: 'A11', id: '5', visit: 'V2' });
+    expect(current(an2).entity![0].what.reference).to.equal(`MessageHeader/${header(re).id}`);
+    expect(provenance(an2)).to.have.length(3);
+  });
+
+  it('A13 cancels the discharge (AN_SLHJ back to in-progress) or the death (AN_MORS, deceased false)', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A03', id: '2', at: '20250318140000' });
+    const an = advis({ event: 'A13', id: '3', at: '20250318150000' });
+    expect([encounter(an).status, activity(an), encounter(an).period!.end]).to.deep.equal(['in-progress', 'cancel-discharge-inpatient-home', undefined]);
+    advis({ event: 'A03', id: '4', at: '20250319031000', deathIndicator: 'Y' });
+    const anMors = advis({ event: 'A13', id: '5', at: '20250319040000' });
+    expect([activity(anMors), resources<Patient>(anMors, 'Patient')[0].deceasedBoolean]).to.deep.equal(['admit-inpatient', false]);
+  });
+
+  it('A52 / A53 cancel a leave and a return → AN_STOR, AN_SLOR', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A21', id: '2', at: '20250313140000' });
+    const anStor = advis({ event: 'A52', id: '3', at: '20250313150000' });
+    expect([activity(anStor), encounter(anStor).status]).to.deep.equal(['cancel-start-leave-inpatient', 'in-progress']);
+    advis({ event: 'A21', id: '4', at: '20250314140000' });
+    advis({ event: 'A22', id: '5', at: '20250314180000' });
+    const anSlor = advis({ event: 'A53', id: '6', at: '20250314190000' });
+    expect([activity(anSlor), encounter(anSlor).status]).to.deep.equal(['cancel-end-leave-inpatient', 'onleave']);
+  });
+
+  it('ignores A05, A14, A38, A54 and A55 with a reason', () => {
+    for (const event of ['A05', 'A14', 'A38', 'A54', 'A55']) noAdvis({ event, id: event }, 'ignored-event');
+  });
+
+  it('S.BR13: a pre-registration is deferred durably and decided when its time comes, across a restart', () => {
+    clock = new Date('2025-03-10T12:00:00Z');
+    expect(send({ event: 'A01', id: '1' }).outcome).to.include({ reason: 'deferred', deferredUntil: '2025-03-11T07:55:00+01:00' });
+    expect(runtime.engine.releaseDue().outcomes).to.deep.equal([]);
+    runtime.close();
+    clock = new Date('2025-03-11T07:00:00Z');
+    open();
+    const released = runtime.engine.releaseDue();
+    expect(released.notifications.map((n) => n.outcome.advis)).to.deep.equal(['STIN']);
+    expect(runtime.engine.releaseDue().outcomes).to.deep.equal([]);
+  });
+
+  it('an unknown municipality holds the advis until the site is fixed, then releases it', () => {
+    expect(send({ event: 'A01', id: '1', municipality: '665' }).outcome).to.include({ reason: 'unknown-municipality', held: true });
+    expect(runtime.engine.releaseHeld().outcomes).to.deep.equal([]);
+    runtime.close();
+    const site = siteDocument() as { municipalities: object[] };
+    site.municipalities.push({ code: '0665', name: 'Sygehusadviser, Lemvig Kommune (example values)', sor: '953771000016009', gln: '5790000000159' });
+    open(site);
+    const released = runtime.engine.releaseHeld();
+    expect(released.notifications.map((n) => [n.outcome.advis, n.outcome.receiver!.municipalityCode])).to.deep.equal([['STIN', '0665']]);
+    expect(runtime.store.held()).to.deep.equal([]);
+  });
+
+  it('timestamps carry +01:00 in winter and +02:00 in summer, also on a leap day', () => {
+    expect(encounter(advis({ event: 'A01', id: '1', at: '20250115100000' })).period!.start).to.equal('2025-01-15T10:00:00+01:00');
+    expect(encounter(advis({ event: 'A01', id: '2', visit: 'V2', at: '20250715100000' })).period!.start).to.equal('2025-07-15T10:00:00+02:00');
+    expect(encounter(advis({ event: 'A01', id: '3', visit: 'V3', at: '20240229235959' })).period!.start).to.equal('2024-02-29T23:59:59+01:00');
+    expect(encounter(advis({ event: 'A01', id: '4', visit: 'V4', at: '20250330030000' })).period!.start).to.equal('2025-03-30T03:00:00+02:00');
+  });
+
+  it('no CPR, replacement CPR, no Danish address → no advis with the reason code', () => {
+    noAdvis({ event: 'A01', id: '1', cpr: '' }, 'no-cpr');
+    noAdvis({ event: 'A01', id: '2', cpr: '010180AB12' }, 'no-cpr');
+    noAdvis({ event: 'A01', id: '3', cpr: '3213801234' }, 'no-cpr');
+    noAdvis({ event: 'A01', id: '4', municipality: '' }, 'no-danish-address');
+  });
+});
