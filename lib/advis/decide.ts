@@ -442,11 +442,16 @@ function isActive(stay: StayState): boolean {
   return stay.status !== 'finished' && stay.status !== 'transferred' && stay.status !== 'cancelled';
 }
 
-/** The activity a message without one of its own (MORS, AN_MORS, RE_MORS) repeats: the latest non-death activity. */
+/**
+ * The activity a message without one of its own (MORS, AN_MORS, RE_MORS) repeats: that of the latest advis that is
+ * neither a death, a cancellation, nor cancelled since.
+ */
 function currentActivity(stay: StayState): string {
+  const cancelled = new Set(stay.provenance.filter((p) => p.entity?.role === 'removal').map((p) => p.entity!.messageHeaderId));
   for (let i = stay.sent.length - 1; i >= 0; i--) {
-    const type = base(stay.sent[i].advis);
-    if (type !== 'MORS' && !stay.sent[i].advis.startsWith('AN_')) return activityOf(type, stay.sent[i].encounter);
+    const sent = stay.sent[i];
+    const type = base(sent.advis);
+    if (type !== 'MORS' && !sent.advis.startsWith('AN_') && !cancelled.has(sent.messageHeaderId)) return activityOf(type, sent.encounter);
   }
   return stay.encounter.class === 'IMP' ? 'admit-inpatient' : 'admit-emergency';
 }

@@ -24,6 +24,11 @@ export interface RuntimeOptions {
   storeFile: string;
   /** FHIR package directory; default $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
   profiles?: string;
+  /**
+   * Key of the patient hash. Kept outside the database (e.g. in Node-RED's credentials) it stops someone who holds
+   * only the database file from recovering CPR numbers by trying them all; without it a key is made and kept in the store.
+   */
+  patientKeySecret?: string;
   now?: () => Date;
   newId?: () => string;
 }
@@ -61,7 +66,7 @@ export function openAdvisRuntime(options: RuntimeOptions): AdvisRuntime {
       store,
       site: options.site,
       validator,
-      patientKeySecret: store.secret('patient-key', () => randomBytes(32).toString('hex')),
+      patientKeySecret: options.patientKeySecret || store.secret('patient-key', () => randomBytes(32).toString('hex')),
       ...(options.now ? { now: options.now } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
     });

@@ -28,7 +28,7 @@ export = function (RED: NodeAPI): void {
       const payload = msg.payload;
       if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
         failed++;
-        done(new Error(RED._('adt-parse.errors.payload-type', { type: payload === null ? 'null' : typeof payload })));
+        done(new Error(`msg.payload must be HL7 text (a string or a Buffer), not ${payload === null ? 'null' : typeof payload}`));
         return;
       }
       const result = parseAdt(payload, sources);

@@ -16,7 +16,7 @@ interface AdvisSiteDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI): void {
-  function AdvisSite(this: AdvisSiteNode, def: AdvisSiteDef): void {
+  function AdvisSite(this: AdvisSiteNode & { credentials: { patientKey?: string } }, def: AdvisSiteDef): void {
     RED.nodes.createNode(this, def);
     let site: Site | undefined;
     let runtime: AdvisRuntime | undefined;
@@ -27,8 +27,8 @@ export = function (RED: NodeAPI): void {
       if (!v && fallback) return fallback;
       // Node-RED leaves an unset ${VAR} as the literal text: say which variable is missing.
       const unset = /^\$\{(\S+)\}$/.exec(v ?? '');
-      if (unset) throw new Error(RED._('advis-site.errors.env-unset', { name, variable: unset[1] }));
-      if (!v) throw new Error(RED._('advis-site.errors.missing', { name }));
+      if (unset) throw new Error(`the setting "${name}" uses the environment variable ${unset[1]}, which is not set`);
+      if (!v) throw new Error(`the setting "${name}" is empty`);
       return v;
     };
 
@@ -40,6 +40,7 @@ export = function (RED: NodeAPI): void {
         site: this.loadSite(),
         storeFile: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
         profiles: def.profiles?.trim() ? setting(def.profiles, 'profiles') : undefined,
+        patientKeySecret: this.credentials?.patientKey,
       }));
 
     this.on('close', (done: () => void) => {
@@ -49,5 +50,5 @@ export = function (RED: NodeAPI): void {
       done();
     });
   }
-  RED.nodes.registerType('advis-site', AdvisSite);
+  RED.nodes.registerType('advis-site', AdvisSite as never, { credentials: { patientKey: { type: 'password' } } });
 };

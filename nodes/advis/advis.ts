@@ -40,11 +40,11 @@ export = function (RED: NodeAPI): void {
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
-        done(new Error(RED._('advis.errors.no-site')));
+        done(new Error('no advis site is configured for this node'));
         return;
       }
       if (!msg.adt || typeof msg.adt !== 'object' || typeof msg.adt.event !== 'string') {
-        done(new Error(RED._('advis.errors.no-adt')));
+        done(new Error('msg.adt is missing or not an AdtEvent: put an adt parse node before this one'));
         return;
       }
       let result;
@@ -69,7 +69,7 @@ export = function (RED: NodeAPI): void {
         if (result.outcomes.length) this.send(messages(result, {}));
       } catch (error) {
         const message = (error as Error).message;
-        if (message !== lastFailure) this.error(RED._('advis.errors.release', { message }));
+        if (message !== lastFailure) this.error(`could not release deferred or held advis: ${message}`);
         lastFailure = message;
       }
     };

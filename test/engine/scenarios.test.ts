@@ -2,7 +2,7 @@
 // as a municipality reads the Bundles. Every Bundle the engine returns passed validation before it was committed;
 // `send` re-validates each one here so a scenario can never pass on an invalid message.
 import { expect } from 'chai';
-import type { Bundle, Encounter, MessageHeader, Patient, Provenance } from 'fhir/r4';
+import type { Bundle, Encounter, MessageHeader, Organization, Patient, Provenance } from 'fhir/r4';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +28,7 @@ const current = (b: Bundle) => provenance(b).find((p) => p.target[0].reference =
 const activity = (b: Bundle) => current(b).activity!.coding![0].code;
 const roa = (b: Bundle) => header(b).extension?.find((e) => e.url.endsWith('reportOfAdmissionExtension'))?.valueBoolean;
 const senderSor = (b: Bundle) =>
-  b.entry!.map((e) => e.resource!).find((r) => `Organization/${r.id}` === header(b).sender!.reference)!.identifier!.find((i: { system?: string }) => i.system === 'urn:oid:1.2.208.176.1.1')!.value;
+  resources<Organization>(b, 'Organization').find((o) => `Organization/${o.id}` === header(b).sender!.reference)!.identifier!.find((i) => i.system === 'urn:oid:1.2.208.176.1.1')!.value;
 
 describeShared('MedCom sender use cases', function () {
   let runtime: AdvisRuntime;
@@ -61,7 +61,9 @@ describeShared('MedCom sender use cases', function () {
     expect(sent.bundle, `${spec.event} ${spec.id} gave ${sent.outcome.reason}`).to.not.equal(undefined);
     return sent.bundle!;
   };
-  const noAdvis = (spec: AdtSpec, reason: string): void => expect(send(spec).outcome).to.include({ advis: null, reason });
+  const noAdvis = (spec: AdtSpec, reason: string): void => {
+    expect(send(spec).outcome).to.include({ advis: null, reason });
+  };
 
   it('S1: admitted, no prior admission → STIN with report-of-admission request, class IMP, one Provenance', () => {
     const stin = advis({ event: 'A01', id: '1' });

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import type { Bundle, Provenance } from 'fhir/r4';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadProfilePackages } from '../../lib/fhir/profiles';
 import { createValidator } from '../../lib/fhir/validate';
+import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
 
@@ -35,12 +37,12 @@ function receive(id: string, count: number, ms = 5000): Promise<Msg[]> {
 function flow(siteProps: Record<string, string>): object[] {
   return [
     { id: 'tab', type: 'tab' },
-    { id: 'site', type: 'advis-site', z: 'tab', siteSource: 'file', siteFile, site: '', storeFile: ':memory:', profiles: medcomPackages(), ...siteProps },
-    { id: 'parse', type: 'adt parse', z: 'tab', site: 'site', wires: [['advis']] },
-    { id: 'advis', type: 'advis', z: 'tab', site: 'site', wires: [['out'], ['none']] },
+    { id: 'site1', type: 'advis-site', z: 'tab', siteSource: 'file', siteFile, site: '', storeFile: ':memory:', profiles: medcomPackages(), ...siteProps },
+    { id: 'parse1', type: 'adt parse', z: 'tab', site: 'site1', wires: [['advis1']] },
+    { id: 'advis1', type: 'advis', z: 'tab', site: 'site1', wires: [['out'], ['none']] },
     { id: 'out', type: 'helper', z: 'tab' },
     { id: 'none', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'catch1', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 }
@@ -49,15 +51,19 @@ const allNodes = [nodes.site, nodes.parse, nodes.advis, coreNode('common/25-catc
 
 describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
   const validator = createValidator(loadProfilePackages(medcomPackages()));
-  before((done) => helper.startServer(done));
-  after((done) => helper.stopServer(done));
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
   afterEach(() => helper.unload());
 
   it('S1 then S6: A01 gives a STIN with a report-of-admission request, A03 an SLHJ carrying its Provenance', async () => {
     await helper.load(allNodes, flow({}));
     const out = receive('out', 2);
-    helper.getNode('parse').receive({ payload: A01 });
-    helper.getNode('parse').receive({ payload: A03 });
+    helper.getNode('parse1').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A03 });
     const [stin, slhj] = await out;
     expect(stin.advis).to.include({ advis: 'STIN', event: 'A01', stayKey: 'V100200|HGH' });
     expect(slhj.advis).to.include({ advis: 'SLHJ', event: 'A03' });
@@ -74,9 +80,9 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     await helper.load(allNodes, flow({}));
     const out = receive('out', 1);
     const none = receive('none', 1);
-    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A01 });
     const [first] = await out;
-    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A01 });
     const [replay] = await none;
     expect(replay.advis).to.include({ advis: 'STIN', replayed: true, messageHeaderId: first.advis!.messageHeaderId });
   });
@@ -84,8 +90,8 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
   it('gives "no advis" with a reason code, and holds an advis for an unknown municipality', async () => {
     await helper.load(allNodes, flow({}));
     const none = receive('none', 2);
-    helper.getNode('parse').receive({ payload: A01.replace(`${CPR}^^^CPR^CPR`, 'AB12345^^^LOCAL^MR') });
-    helper.getNode('parse').receive({ payload: A01.replace('^DK^H^^163', '^DK^H^^665').replace('MSG-A01-0001', 'MSG-A01-0002') });
+    helper.getNode('parse1').receive({ payload: A01.replace(`${CPR}^^^CPR^CPR`, 'AB12345^^^LOCAL^MR') });
+    helper.getNode('parse1').receive({ payload: A01.replace('^DK^H^^163', '^DK^H^^665').replace('MSG-A01-0001', 'MSG-A01-0002') });
     const [noCpr, held] = await none;
     expect(noCpr.advis).to.include({ advis: null, reason: 'no-cpr' });
     expect(held.advis).to.include({ advis: null, reason: 'unknown-municipality', held: true });
@@ -94,8 +100,8 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
   it('sends unreadable HL7 to Catch nodes with a readable reason and msg.hl7error, never to the outputs', async () => {
     await helper.load(allNodes, flow({}));
     const caught = receive('caught', 2);
-    helper.getNode('parse').receive({ payload: 'this is not HL7' });
-    helper.getNode('parse').receive({ payload: 42 });
+    helper.getNode('parse1').receive({ payload: 'this is not HL7' });
+    helper.getNode('parse1').receive({ payload: 42 });
     const [garbage, number] = await caught;
     expect(garbage.error!.message).to.match(/MSH/);
     expect(garbage.hl7error).to.have.property('code');
@@ -110,7 +116,7 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     fs.writeFileSync(bad, JSON.stringify(site));
     await helper.load(allNodes, flow({ siteFile: bad }));
     const caught = receive('caught', 1);
-    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A01 });
     const [error] = await caught;
     expect(error.error!.message).to.include(bad).and.to.include('$.municipalities[0].gln');
   });
@@ -119,7 +125,7 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-profiles-'));
     await helper.load(allNodes, flow({ profiles: empty }));
     const caught = receive('caught', 1);
-    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A01 });
     const [error] = await caught;
     expect(error.error!.message).to.include(empty).and.to.match(/profiles install/);
   });
@@ -128,7 +134,7 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     delete process.env.ADVIS_TEST_UNSET;
     await helper.load(allNodes, flow({ siteFile: '${ADVIS_TEST_UNSET}' }));
     const caught = receive('caught', 1);
-    helper.getNode('advis').receive({ adt: { event: 'A01' } });
+    helper.getNode('advis1').receive({ adt: { event: 'A01' } });
     const [error] = await caught;
     expect(error.error!.message).to.include('ADVIS_TEST_UNSET');
   });
@@ -136,10 +142,19 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
   it('keeps CPR numbers out of node status', async () => {
     await helper.load(allNodes, flow({}));
     const out = receive('out', 1);
-    helper.getNode('parse').receive({ payload: A01 });
+    helper.getNode('parse1').receive({ payload: A01 });
     await out;
-    const statuses = [helper.getNode('parse'), helper.getNode('advis')].flatMap((n) => (n.status as unknown as { args: unknown[][] }).args);
+    const statuses = [helper.getNode('parse1'), helper.getNode('advis1')].flatMap((n) => (n.status as unknown as { args: unknown[][] }).args);
     expect(statuses.length).to.be.greaterThan(0);
     expect(JSON.stringify(statuses)).not.to.include(CPR);
+  });
+
+  it('keys patients with the secret from the site node\'s credentials, never with the CPR number itself', async () => {
+    await helper.load(allNodes, flow({}), { site1: { patientKey: 'region-secret' } });
+    const out = receive('out', 1);
+    helper.getNode('parse1').receive({ payload: A01 });
+    await out;
+    const stay = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store.getStay('V100200|HGH')!;
+    expect(stay.patientKey).to.equal(createHmac('sha256', 'region-secret').update(CPR).digest('hex'));
   });
 });

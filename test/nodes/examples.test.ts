@@ -8,9 +8,13 @@ import { describeShared, medcomPackages } from '../support/shared';
 
 type FlowNode = { id: string; type: string; wires?: string[][] };
 
+/** A flow as the editor imports it: nodes onto a tab (examples carry none), debug nodes swapped for helpers. */
 function loadFlow(file: string): FlowNode[] {
-  const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
-  return flow.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', ...('z' in n ? { z: (n as { z: string }).z } : {}) } : n));
+  const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as (FlowNode & { z?: string; x?: number })[];
+  const tab = flow.find((n) => n.type === 'tab')?.id ?? 'imported';
+  const placed = flow.map((n) => ('x' in n && !n.z ? { ...n, z: tab } : n));
+  const nodes = placed.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', z: n.z } : n));
+  return flow.some((n) => n.type === 'tab') ? nodes : [{ id: tab, type: 'tab' }, ...nodes];
 }
 
 const core = ['common/20-inject.js', 'common/90-comment.js', 'common/25-catch.js', 'function/15-change.js', 'network/21-httpin.js'].map(coreNode);
@@ -20,8 +24,12 @@ function firstMessage(id: string): Promise<Record<string, unknown>> {
 }
 
 describeShared(`shipped flows on ${runtimePackage}`, function () {
-  before((done) => helper.startServer(done));
-  after((done) => helper.stopServer(done));
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
   afterEach(() => helper.unload());
   beforeEach(() => {
     process.env.ADVIS_SITE_FILE = path.join(process.cwd(), 'flows', 'region.site.json');

@@ -25,7 +25,7 @@ export interface AdtSpec {
   dischargeTime?: string;
 }
 
-function segment(name: string, fields: Record<number, string>): string {
+function segment(name: string, fields: Record<number, string | undefined>): string {
   const last = Math.max(...Object.keys(fields).map(Number));
   const values = Array.from({ length: last + 1 }, (_, i) => fields[i] ?? '');
   values[0] = name;
