@@ -15,7 +15,7 @@ const only = process.argv.slice(2); // optional globs relative to dist/test, e.g
 
 const runs = [
   { name: 'library, command line and Node-RED 4.1', runtime: 'node-red', globs: only.length ? only : ['**/*.test.js'] },
-  { name: 'Node-RED 5', runtime: 'node-red-5', globs: only.length ? only.filter((g) => g.startsWith('nodes')) : ['nodes/**/*.test.js', 'e2e/**/*.test.js'] },
+  { name: 'Node-RED 5', runtime: 'node-red-5', globs: only.length ? only.filter((g) => g.startsWith('nodes') || g.startsWith('e2e')) : ['nodes/**/*.test.js', 'e2e/**/*.test.js'] },
 ];
 
 const total = { passes: 0, failures: 0, pending: 0 };
