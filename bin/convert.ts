@@ -3,6 +3,7 @@
 // store (in memory unless --store), one JSON line per outcome on standard output:
 //   {"input": 0, "advis": "STIN", "bundle": {...}}      an advis (the Bundle as FHIR JSON, or XML text with --format xml)
 //   {"input": 1, "advis": null, "reason": "no-cpr", "held": false}
+//   {"input": 3, "advis": "STIN", "replayed": true, "messageHeaderId": "..."}   a repeated message: nothing new sent
 //   {"input": 2, "advis": null, "reason": "unreadable", "held": false, "error": "..."}   a message that could not be read
 // Messages in a file are separated by blank lines or MLLP framing bytes. `--now` fixes the clock used to tell
 // pre-registrations (events in the future) from events that happened.
@@ -111,6 +112,7 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
     for (const outcome of result.outcomes) {
       const bundle = bundles.get(outcome);
       if (bundle) io.out(JSON.stringify({ input, advis: outcome.advis, bundle: options.format === 'xml' ? bundleToXml(bundle) : bundle }));
+      else if (outcome.advis) io.out(JSON.stringify({ input, advis: outcome.advis, replayed: true, messageHeaderId: outcome.messageHeaderId }));
       else io.out(JSON.stringify({ input, advis: null, reason: outcome.reason, held: !!outcome.held, ...(outcome.replayed ? { replayed: true } : {}) }));
     }
   };

@@ -56,6 +56,8 @@ export class Hl7Segment {
 }
 
 const SEGMENT_ID = /^[A-Z][A-Z0-9]{2}$/;
+const MLLP_START = '\x0b';
+const MLLP_END = '\x1c';
 const UTF8 = new TextDecoder('utf-8');
 const LATIN1 = new TextDecoder('latin1');
 
@@ -250,11 +252,12 @@ export function parseHl7(input: string | Uint8Array): Hl7Message {
   if (looksBinary(text)) throw new Hl7Error('binary', 'the message is binary data, not HL7 text');
 
   const start = text.indexOf('MSH');
-  if (start < 0 || text.slice(0, start).trim().replace(/[\x0b\x1c]/g, '') !== '') {
+  if (start < 0 || text.slice(0, start).trim().replaceAll(MLLP_START, '').replaceAll(MLLP_END, '') !== '') {
     throw new Hl7Error('no-msh', 'the message does not start with an MSH segment');
   }
   text = text.slice(start);
-  if (text.includes('\x0b') || text.includes('\x1c')) text = text.replace(/[\x0b\x1c]/g, '');
+  // MLLP framing bytes left on a message by a sender or a file: not part of it.
+  if (text.includes(MLLP_START) || text.includes(MLLP_END)) text = text.replaceAll(MLLP_START, '').replaceAll(MLLP_END, '');
   const delimiters = readDelimiters(text);
 
   const segments: Hl7Segment[] = [];

@@ -7,6 +7,8 @@ export const runtimePackage = process.env.ADVIS_NODE_RED ?? 'node-red';
 const runtimeMain = require.resolve(runtimePackage);
 helper.init(runtimeMain);
 
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads node modules with require(); so do the tests. */
+
 /** A core node module (e.g. 'common/25-catch.js') of the Node-RED under test. */
 export function coreNode(file: string): unknown {
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(runtimeMain)] }));

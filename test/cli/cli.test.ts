@@ -1,0 +1,113 @@
+// The `advis` command as an operator runs it: the built dist/bin/advis.js in a child process.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tar from 'tar';
+import { bundleToXml } from '../../lib/fhir/xml';
+import { adtMessage } from '../support/adt';
+import { describeShared, medcomPackages, shared } from '../support/shared';
+
+function advis(args: string[], input?: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'advis.js'), ...args], { input, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'advis-cli-'));
+const site = path.join(process.cwd(), 'flows', 'region.site.json');
+
+describe('advis command', () => {
+  it('explains its usage, and refuses unknown commands with exit code 2', () => {
+    expect(advis(['--help']).code).to.equal(0);
+    const r = advis(['frobnicate']);
+    expect([r.code, r.err]).to.satisfy(([code, err]: [number, string]) => code === 2 && /unknown command "frobnicate"/.test(err));
+  });
+});
+
+describeShared('advis validate', () => {
+  const example = () => shared('medcom', 'packages', 'hospitalnotification-3.0.2', 'example', 'Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json');
+
+  it('prints OK for valid Bundles (JSON and XML) and each error with its element path for invalid ones, exit 1', () => {
+    const dir = tmp();
+    const bundle = JSON.parse(fs.readFileSync(example(), 'utf8'));
+    const bad = structuredClone(bundle);
+    bad.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Encounter').resource.class.code = 'FLD';
+    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
+    fs.writeFileSync(path.join(dir, 'good.xml'), bundleToXml(bundle));
+    const ok = advis(['validate', '--profiles', medcomPackages(), example(), path.join(dir, 'good.xml')]);
+    expect(ok.code, ok.err).to.equal(0);
+    expect(ok.out).to.equal(`OK ${example()}\nOK ${path.join(dir, 'good.xml')}\n`);
+    const failed = advis(['validate', '--profiles', medcomPackages(), path.join(dir, 'bad.json')]);
+    expect(failed.code).to.equal(1);
+    expect(failed.out).to.match(/bad\.json: Bundle\.entry\[2\]\.resource \(Encounter\.class\): FLD is not in the required ValueSet/);
+  });
+
+  it('exits 2 with a clear message when the profiles are missing', () => {
+    const r = advis(['validate', '--profiles', tmp(), example()]);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/lacks medcom\.fhir\.dk\.hospitalnotification.*profiles install/);
+  });
+});
+
+describeShared('advis profiles', () => {
+  it('installs a package.tgz into the standard cache layout, reports missing dependencies, and lists what is there', async () => {
+    const work = tmp();
+    const stage = path.join(work, 'stage');
+    fs.cpSync(shared('medcom', 'packages', 'hospitalnotification-3.0.2'), path.join(stage, 'package'), { recursive: true });
+    const tgz = path.join(work, 'package.tgz');
+    await tar.c({ gzip: true, file: tgz, cwd: stage }, ['package']);
+    const cache = path.join(work, 'cache');
+    const installed = advis(['profiles', 'install', tgz, '--dir', cache]);
+    expect(installed.code, installed.err).to.equal(0);
+    expect(installed.out).to.match(/installed medcom\.fhir\.dk\.hospitalnotification#3\.0\.2/).and.match(/needs medcom\.fhir\.dk\.messaging#2\.1\.0/);
+    expect(fs.existsSync(path.join(cache, 'medcom.fhir.dk.hospitalnotification#3.0.2', 'package', 'StructureDefinition-medcom-hospitalNotification-encounter.json'))).to.equal(true);
+    const listed = advis(['profiles', 'list', '--dir', cache]);
+    expect(listed.code).to.equal(1);
+    expect(listed.out).to.match(/medcom\.fhir\.dk\.hospitalnotification#3\.0\.2/).and.match(/missing: medcom\.fhir\.dk\.messaging/);
+  });
+
+  it('says why an install fails', () => {
+    const r = advis(['profiles', 'install', path.join(tmp(), 'missing.tgz'), '--dir', tmp()]);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/no package file at/);
+  });
+});
+
+describeShared('advis convert', () => {
+  const a01 = adtMessage({ event: 'A01', id: 'C1' });
+  const a03 = adtMessage({ event: 'A03', id: 'C2', at: '20250318140000' });
+
+  it('prints one JSON line per outcome, in order, through one store; blank lines separate messages', () => {
+    const r = advis(['convert', '--site', site, '--profiles', medcomPackages(), '--now', '2025-12-31T12:00:00+01:00', '-'], `${a01}\n\n${a03}\n\ngarbage\n\n${a01}`);
+    expect(r.code, r.err).to.equal(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.input, l.advis, l.reason ?? null])).to.deep.equal([
+      [0, 'STIN', null],
+      [1, 'SLHJ', null],
+      [2, null, 'unreadable'],
+      [3, 'STIN', null],
+    ]);
+    expect(lines[0].bundle.resourceType).to.equal('Bundle');
+    expect(lines[3]).to.deep.equal({ input: 3, advis: 'STIN', replayed: true, messageHeaderId: lines[0].bundle.entry[0].resource.id });
+  });
+
+  it('reads MLLP-framed files, keeps state in --store across runs, defers events after --now, and writes XML', () => {
+    const dir = tmp();
+    const store = path.join(dir, 'advis.db');
+    fs.writeFileSync(path.join(dir, 'a01.hl7'), `\x0b${a01}\x1c\r`);
+    fs.writeFileSync(path.join(dir, 'a03.hl7'), `\x0b${a03}\x1c\r`);
+    const first = advis(['convert', '--site', site, '--profiles', medcomPackages(), '--store', store, '--now', '2025-03-12T12:00:00+01:00', path.join(dir, 'a01.hl7'), path.join(dir, 'a03.hl7')]);
+    expect(first.out.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.advis, l.reason ?? null])).to.deep.equal([['STIN', null], [null, 'deferred']]);
+    const later = advis(['convert', '--site', site, '--profiles', medcomPackages(), '--store', store, '--format', 'xml', '--now', '2025-03-19T12:00:00+01:00', path.join(dir, 'a03.hl7')]);
+    const [line] = later.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(line).to.include({ input: 0, advis: null, reason: 'deferred', replayed: true });
+  });
+
+  it('refuses unusable arguments and unreadable site files with exit code 2 and a message', () => {
+    expect(advis(['convert', '-']).err).to.match(/--site is required/);
+    expect(advis(['convert', '--site', site, '--now', 'soon', '-']).code).to.equal(2);
+    const r = advis(['convert', '--site', path.join(tmp(), 'none.json'), '--profiles', medcomPackages(), '-'], '');
+    expect([r.code, /cannot read the site file/.test(r.err)]).to.deep.equal([2, true]);
+  });
+});
