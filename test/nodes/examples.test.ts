@@ -30,7 +30,14 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
   after((done) => {
     helper.stopServer(done);
   });
-  afterEach(() => helper.unload());
+  const saved = { ...process.env };
+  afterEach(async () => {
+    await helper.unload();
+    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
   beforeEach(() => {
     process.env.ADVIS_SITE_FILE = path.join(process.cwd(), 'flows', 'region.site.json');
     process.env.ADVIS_STORE_FILE = ':memory:';

@@ -28,8 +28,10 @@ function freePort(): Promise<number> {
 export async function startAdvis(): Promise<RunningAdvis> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
   const port = await freePort();
+  // A clean environment for the product's own settings: start.js decides them from the data folder.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_')));
   const child = spawn(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'start.js')], {
-    env: { ...process.env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
+    env: { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
