@@ -308,15 +308,14 @@ function charsetNamed(name: string): Hl7Charset {
   return charset;
 }
 
-/** NUL bytes, or more than a few control characters: not text. */
+/** Control characters that never occur in HL7 text (tab, LF, CR and the MLLP bytes VT, FS do), and U+FFFD. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const NOT_TEXT = /[\x00-\x08\x0c\x0e-\x1a\x1d-\x1f\ufffd]/g;
+
+/** NUL bytes, or more than a few other control characters: not text. */
 function looksBinary(text: string): boolean {
-  let control = 0;
-  const n = Math.min(text.length, 1024);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0) return true;
-    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 11 && c !== 28) control++;
-    else if (c === 0xfffd) control++;
-  }
-  return control > Math.max(2, n / 100);
+  const head = text.length > 1024 ? text.slice(0, 1024) : text;
+  if (head.includes('\u0000')) return true;
+  const control = head.match(NOT_TEXT)?.length ?? 0;
+  return control > Math.max(2, head.length / 100);
 }
