@@ -21,6 +21,7 @@ export const NO_ADVIS_REASONS = {
   'nothing-to-cancel': 'the cancelled event gave no advis, so there is nothing to cancel',
   'nothing-changed': 'the update changes nothing the municipality was told (department or time of the latest advis)',
   'not-latest-advis': 'corrections and cancellations apply only to the most recent advis of the stay (S.BR22)',
+  'pre-registration-cancelled': 'the event cancels a pre-registration that had not yet fallen due: both give no advis',
   deferred: 'the event lies in the future (pre-registration): it is decided when its time comes (S.BR13)',
   unreadable: 'the message could not be read as HL7 v2 ADT; the sender gets a negative acknowledgement',
   'invalid-notification': 'the advis built for the message failed MedCom validation and was not sent; the sender gets a negative acknowledgement',

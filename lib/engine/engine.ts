@@ -62,6 +62,9 @@ export interface AdvisEngine {
   releaseHeld(): ProcessResult;
 }
 
+/** The event each cancellation undoes (HL7 v2.5 ch. 3): a pending pre-registration of it is withdrawn. */
+const CANCELS: Record<string, string[]> = { A11: ['A01', 'A04'], A12: ['A02'], A13: ['A03'], A52: ['A21'], A53: ['A22'] };
+
 /** An event more than this far in the future is a pre-registration (S.BR13): decided when its time comes. */
 const DEFER_TOLERANCE_MS = 60_000;
 
@@ -175,6 +178,24 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     return { outcomes: [outcome], notifications: [{ outcome, bundle: built.bundle }] };
   }
 
+  /** A cancellation of an event still waiting as a pre-registration removes it: neither ever gives an advis. */
+  function withdrawPreRegistration(event: AdtEvent, at: Date): ProcessResult | undefined {
+    const cancels = CANCELS[event.event];
+    if (!cancels || !event.visit.stayKey) return undefined;
+    const pending = store.deferredOfStay<AdtEvent>(event.visit.stayKey).filter((d) => cancels.includes(d.payload.event));
+    if (!pending.length) return undefined;
+    const target = pending[pending.length - 1];
+    const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'pre-registration-cancelled' };
+    const withdrawnOutcome: AdvisOutcome = { ...baseOutcome(target.payload), advis: null, reason: 'pre-registration-cancelled' };
+    store.commit({
+      processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
+      processedUpdate: { key: target.idempotencyKey, outcome: { outcomes: [withdrawnOutcome] } satisfies ProcessedRecord, at: at.toISOString() },
+      deferredRemove: [target.id],
+      audit: [auditRow(outcome, 'none', at), auditRow(withdrawnOutcome, 'none', at)],
+    });
+    return { outcomes: [outcome], notifications: [] };
+  }
+
   return {
     process(event) {
       const replay = store.getProcessed<ProcessedRecord>(event.idempotencyKey);
@@ -193,6 +214,8 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
         });
         return { outcomes: [outcome], notifications: [] };
       }
+      const withdrawn = withdrawPreRegistration(event, at);
+      if (withdrawn) return withdrawn;
       return decideAndCommit(event, { kind: 'new' });
     },
 

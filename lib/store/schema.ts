@@ -68,6 +68,7 @@ CREATE TABLE deferred (
   created_at      INTEGER NOT NULL
 );
 CREATE INDEX deferred_by_due ON deferred (due_at, id);
+CREATE INDEX deferred_by_stay ON deferred (stay_key, due_at);
 
 CREATE TABLE held (
   id              INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -188,6 +188,10 @@ class SqliteStore implements AdvisStore {
         `SELECT id, idempotency_key AS idempotencyKey, stay_key AS stayKey, due_at AS dueAt, payload, created_at AS createdAt
          FROM deferred WHERE due_at <= ? ORDER BY due_at, id LIMIT ?`,
       ),
+      deferredOfStay: sql<[string], PayloadRow & { stayKey: string | null; dueAt: number }>(
+        `SELECT id, idempotency_key AS idempotencyKey, stay_key AS stayKey, due_at AS dueAt, payload, created_at AS createdAt
+         FROM deferred WHERE stay_key = ? ORDER BY due_at, id`,
+      ),
       insertDeferred: sql<[string, string | null, number, string, number]>(
         'INSERT INTO deferred (idempotency_key, stay_key, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -244,6 +248,15 @@ class SqliteStore implements AdvisStore {
 
   dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[] {
     return this.statements.dueDeferred.all(epochMs(now, 'now'), limit).map((row) => ({
+      ...row,
+      dueAt: iso(row.dueAt),
+      payload: JSON.parse(row.payload) as T,
+      createdAt: iso(row.createdAt),
+    }));
+  }
+
+  deferredOfStay<T = unknown>(stayKey: string): DeferredEvent<T>[] {
+    return this.statements.deferredOfStay.all(stayKey).map((row) => ({
       ...row,
       dueAt: iso(row.dueAt),
       payload: JSON.parse(row.payload) as T,

@@ -196,6 +196,8 @@ export interface AdvisStore {
 
   /** Deferred events whose time has come, earliest first. */
   dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[];
+  /** A stay's deferred events, earliest first: a cancellation can withdraw a pre-registration before it falls due. */
+  deferredOfStay<T = unknown>(stayKey: string): DeferredEvent<T>[];
   /** Every held outcome, oldest first. */
   held<T = unknown>(): HeldOutcome<T>[];
   audit(filter?: AuditFilter): AuditRecord[];

@@ -254,6 +254,16 @@ describeShared('MedCom sender use cases', function () {
     expect(runtime.engine.releaseDue().outcomes).to.deep.equal([]);
   });
 
+  it('S.BR13: a cancellation that arrives before its pre-registration falls due withdraws it; neither gives an advis', () => {
+    clock = new Date('2025-03-10T12:00:00Z');
+    expect(send({ event: 'A01', id: '1' }).outcome.reason).to.equal('deferred');
+    expect(send({ event: 'A11', id: '2', at: '20250310130000' }).outcome).to.include({ advis: null, reason: 'pre-registration-cancelled' });
+    clock = new Date('2025-03-12T12:00:00Z');
+    expect(runtime.engine.releaseDue().outcomes).to.deep.equal([]);
+    expect(runtime.store.getStay('V1|REGH')).to.equal(undefined);
+    expect(runtime.store.getProcessed<{ outcomes: { reason: string }[] }>('EPJ|REGH|1')!.outcome.outcomes[0].reason).to.equal('pre-registration-cancelled');
+  });
+
   it('an unknown municipality holds the advis until the site is fixed, then releases it', () => {
     expect(send({ event: 'A01', id: '1', municipality: '665' }).outcome).to.include({ reason: 'unknown-municipality', held: true });
     expect(runtime.engine.releaseHeld().outcomes).to.deep.equal([]);
