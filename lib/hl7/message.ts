@@ -49,7 +49,8 @@ export class Hl7Segment {
     if (!this.split) {
       const values = this.line.split(this.separator);
       // MSH-1 is the field separator itself, so MSH field n is value n-1 of the split line.
-      this.split = this.isHeader ? ['MSH', this.separator, ...values.slice(1)] : values;
+      if (this.isHeader) values.splice(1, 0, this.separator);
+      this.split = values;
     }
     return this.split;
   }
@@ -259,8 +260,9 @@ export function parseHl7(input: string | Uint8Array): Hl7Message {
   const delimiters = readDelimiters(text);
 
   const segments: Hl7Segment[] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (line.trim() === '') continue;
+  // Plain CR (the standard) splits without a regular expression; LF and CRLF senders take the general path.
+  for (const line of text.includes('\n') ? text.split(/\r\n|\r|\n/) : text.split('\r')) {
+    if (line.length === 0 || line.trim() === '') continue;
     const id = line.slice(0, 3);
     if (!SEGMENT_ID.test(id) || (line.length > 3 && line[3] !== delimiters.field)) {
       throw new Hl7Error('truncated-segment', `segment ${segments.length + 1} has no valid segment id (a truncated or broken segment)`);
