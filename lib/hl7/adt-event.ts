@@ -16,6 +16,9 @@ export type StayClass = 'admitted' | 'acute-ambulant' | 'other';
 /** What the discharge disposition (PV1-36) means for advis. */
 export type Disposition = 'home' | 'transfer' | 'self-transport' | 'death';
 
+/** The segments an AdtEvent is read from, besides MSH. */
+export type AdtSegmentId = 'EVN' | 'PID' | 'PV1';
+
 export interface AdtLocation {
   /** PV1-3.1 (point of care): the department code in the site directory. */
   pointOfCare: string | null;
@@ -36,8 +39,10 @@ export interface AdtEvent {
   idempotencyKey: string;
   /** MSH-12. */
   hl7Version: string;
-  /** MSH-18 as read (empty when absent: UTF-8 is assumed). */
+  /** MSH-18 as read (empty when absent: UTF-8 is assumed, or Latin-1 for bytes that are no valid UTF-8). */
   characterSet: string;
+  /** Which of the segments the rules read (EVN, PID, PV1) the message lacks, so a "no advis" outcome can be traced. */
+  missingSegments: AdtSegmentId[];
 
   patient: {
     /** A valid 10-digit CPR number, else null (see cprStatus). Personal data: never log it. */
@@ -88,8 +93,9 @@ export interface AdtEvent {
   };
 
   /**
-   * The time the advis is about, by the site's rule (default: EVN-6, else PV1-44 for starts, PV1-45 for ends,
-   * PID-29 for deaths, else EVN-2, else MSH-7). Null only when the message carries no usable time at all.
+   * The time the advis is about: EVN-6; else PV1-44 for admissions and their cancellation (A01, A04, A06, A07, A11;
+   * not transfers, whose PV1-44 is still the original admission), PV1-45 for discharges (A03, A13), PID-29 for a
+   * deceased patient; else EVN-2; else MSH-7. Null only when the message carries no usable time at all.
    */
   eventTime: string | null;
 }

@@ -1,8 +1,18 @@
-// lib/hl7: HL7 v2 reading (tokenizer, AdtEvent) and acknowledgements. Imports nothing from the other layers.
+// lib/hl7: HL7 v2 reading (tokenizer, times, AdtEvent) and acknowledgements. Imports nothing from the other layers.
 export { buildAck, type AckCode, type AckOptions } from './ack';
 export { cprStatus, parseAdt, readAdtEvent, type AdtParseResult } from './adt';
-export type { AdtEvent, AdtLocation, CprStatus, Disposition, StayClass } from './adt-event';
+export { ADT_EVENT_VERSION, type AdtEvent, type AdtLocation, type AdtSegmentId, type CprStatus, type Disposition, type StayClass } from './adt-event';
 export { DEFAULT_ADT_SOURCES, type AdtSources } from './adt-sources';
-export { Hl7Error, type Hl7ErrorCode } from './errors';
-export { HL7_NULL, Hl7Message, parseHl7, parsePath, type Hl7Charset, type Hl7Delimiters, type Hl7Position, Hl7Segment } from './message';
+export { HL7_ERROR_CONDITIONS, Hl7Error, type Hl7ErrorCode } from './errors';
+export {
+  Hl7Message,
+  Hl7Segment,
+  parseFieldPath,
+  parseHl7,
+  type Hl7Charset,
+  type Hl7Delimiters,
+  type Hl7FieldPath,
+  type Hl7FieldPosition,
+  type Hl7Position,
+} from './message';
 export { hl7TimeToIso } from './time';
