@@ -1,4 +1,5 @@
-// lib/hl7: HL7 v2 reading (tokenizer, times, AdtEvent) and acknowledgements. Imports nothing from the other layers.
+// lib/hl7: HL7 v2 reading (tokenizer, times, AdtEvent), acknowledgements and MLLP (framer, listener, sender).
+// Imports nothing from the other layers.
 export { buildAck, type AckCode, type AckOptions } from './ack';
 export { cprStatus, parseAdt, readAdtEvent, type AdtParseResult } from './adt';
 export { ADT_EVENT_VERSION, type AdtEvent, type AdtLocation, type AdtSegmentId, type CprStatus, type Disposition, type StayClass } from './adt-event';
@@ -16,3 +17,6 @@ export {
   type Hl7Position,
 } from './message';
 export { hl7TimeToIso } from './time';
+export { MllpListener, type AckDetails, type AckMode, type AckRef, type AckResult, type ListenerOptions, type ListenerStats, type ReceivedMessage } from './listener';
+export { MLLP_END, MLLP_START, MllpFramer, mllpFrame, type MllpEvent } from './mllp';
+export { MllpSender, SendError, type SendErrorKind, type SendResult, type SenderOptions } from './sender';

@@ -228,6 +228,13 @@ export class Hl7Message {
     return this.byId.has(id);
   }
 
+  /** The message as text, each segment ended by CR as the standard has it (whatever line ends it arrived with). */
+  get text(): string {
+    let text = '';
+    for (const segment of this.all) text += segment.text + '\r';
+    return text;
+  }
+
   /** A field exactly as sent ('' when absent), e.g. to echo it into an ACK that uses the same delimiters. */
   raw(id: string, field: number, segmentIndex = 1): string {
     return this.segment(id, segmentIndex)?.raw(field) ?? '';
