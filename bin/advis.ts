@@ -4,8 +4,10 @@
 //   advis validate [--profiles DIR] FILE...        validate HospitalNotification Bundles (JSON or XML)
 //   advis profiles install <package.tgz | url>     install a MedCom FHIR package into the package directory
 //   advis profiles list                            list the installed packages
+//   advis send --host H --port P [...] FILE...       send HL7 messages over MLLP, one JSON line per ACK
 import { runConvert } from './convert';
 import { runProfiles } from './profiles';
+import { runSend } from './send';
 import { runValidate } from './validate';
 
 export interface CommandIo {
@@ -17,13 +19,16 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   convert: runConvert,
   validate: runValidate,
   profiles: runProfiles,
+  send: runSend,
 };
 
 const USAGE = `usage: advis <command> [options]
   convert --site site.json [--store FILE] [--profiles DIR] [--now ISO-8601] [--format json|xml] FILE...
   validate [--profiles DIR] FILE...       validate HospitalNotification Bundles (JSON or XML)
   profiles install <package.tgz | url>    install a FHIR package (default directory: $ADVIS_FHIR_PACKAGES or ~/.fhir/packages)
-  profiles list                           list installed packages`;
+  profiles list                           list installed packages
+  send --host H --port P [--tls] [--ca FILE] [--cert FILE --key FILE] [--servername NAME] [--timeout S] FILE...
+                                          send HL7 messages over MLLP and print each ACK`;
 
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [command, ...args] = argv;

@@ -34,7 +34,7 @@ export = function (RED: NodeAPI): void {
       const result = parseAdt(payload, sources);
       if (!result.ok) {
         failed++;
-        msg.hl7error = { code: result.error.code, message: result.error.message };
+        msg.hl7error = { code: result.error.code, message: result.error.message, field: result.error.field };
         this.status({ fill: 'red', shape: 'dot', text: RED._('adt-parse.status.counts', { parsed, failed }) });
         done(result.error);
         return;

@@ -8,7 +8,7 @@ export interface ListenerConsumer {
   ackMode: AckMode;
   responseTimeoutMs: number;
   onMessage(received: ReceivedMessage): void;
-  onStats(stats: ListenerStats & { listening: boolean; address: string }): void;
+  onStats(stats: ListenerStats & { address: string }): void;
   onError(error: Error): void;
 }
 

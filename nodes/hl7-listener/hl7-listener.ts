@@ -60,9 +60,9 @@ export = function (RED: NodeAPI): void {
       const started = listener;
       started.on('message', (received) => consumer?.onMessage(received));
       started.on('warning', (text) => this.warn(text));
-      started.on('stats', (stats) => consumer?.onStats({ ...stats, listening: true, address }));
+      started.on('stats', (stats) => consumer?.onStats({ ...stats, address }));
       started.start().then(
-        () => consumer?.onStats({ ...started.stats, listening: true, address }),
+        () => consumer?.onStats({ ...started.stats, address }),
         (error: Error) => consumer?.onError(new Error(`cannot listen on ${address}: ${error.message}`)),
       );
     };

@@ -1,0 +1,55 @@
+// The `hl7 in` node: the messages an EPR sends to an `hl7-listener` port enter the flow here, one per msg, with
+// msg.hl7 saying which connection to answer. In the default ACK mode ("after the flow") an `hl7 response` node sends
+// the ACK once the flow has done its part (the advis is durable); a message nobody answers within the response time
+// gets an AE so the EPR sends it again. Frames that do not read as HL7 never get here: the listener refuses them.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { AckMode } from '../../lib/hl7';
+import type { Hl7ListenerNode, Hl7MessageRef, ListenerConsumer } from '../hl7-listener/hl7-listener-node';
+
+interface Hl7InDef extends NodeDef {
+  listener: string;
+  ackMode: AckMode;
+  responseTimeout: string | number;
+}
+
+export = function (RED: NodeAPI): void {
+  function Hl7In(this: Node, def: Hl7InDef): void {
+    RED.nodes.createNode(this, def);
+    const listener = RED.nodes.getNode(def.listener) as Hl7ListenerNode | null;
+    if (!listener) {
+      this.status({ fill: 'red', shape: 'ring', text: 'hl7-in.status.no-listener' });
+      this.error(RED._('hl7-in.error.no-listener'));
+      return;
+    }
+    const consumer: ListenerConsumer = {
+      ackMode: ['flow', 'receipt', 'none'].includes(def.ackMode) ? def.ackMode : 'flow',
+      responseTimeoutMs: Math.max(1, Number(def.responseTimeout) || 30) * 1000,
+      onMessage: ({ ref, message, remoteAddress }) => {
+        const hl7: Hl7MessageRef = {
+          ...ref,
+          listener: listener.id,
+          controlId: message.get('MSH', 10),
+          messageType: message.get('MSH', 9),
+          remoteAddress,
+        };
+        this.send({ payload: message.text, hl7 } as never);
+      },
+      onStats: (stats) => {
+        this.status({
+          fill: stats.rejected > 0 ? 'yellow' : 'green',
+          shape: stats.connections > 0 ? 'dot' : 'ring',
+          text: RED._('hl7-in.status.listening', { address: stats.address, connections: stats.connections, received: stats.received, rejected: stats.rejected }),
+        });
+      },
+      onError: (error) => {
+        this.status({ fill: 'red', shape: 'ring', text: 'hl7-in.status.error' });
+        this.error(error.message);
+      },
+    };
+    listener.attach(consumer);
+    this.on('close', (done: () => void) => {
+      void listener.detach(consumer).then(() => done());
+    });
+  }
+  RED.nodes.registerType('hl7 in', Hl7In);
+};
