@@ -110,5 +110,6 @@ function describe(error: Error, where: string): TransportError {
   if (error instanceof TransportError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const reason = TLS_CODE.test(code) ? 'tls' : 'network';
-  return new TransportError(reason, `${reason === 'tls' ? 'TLS' : 'connection'} failure with ${where}: ${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`);
+  const text = error.message.replace(/\s+/g, ' ').trim(); // OpenSSL's texts end in a line break
+  return new TransportError(reason, `${reason === 'tls' ? 'TLS' : 'connection'} failure with ${where}: ${text}${code && !text.includes(code) ? ` (${code})` : ''}`);
 }

@@ -15,6 +15,7 @@
 
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { exchange, safeUrl, TransportError, type HttpAnswer } from './http';
 import { TokenSource, type ClientCredentials } from './oauth';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
@@ -68,7 +69,9 @@ export class RestSink implements Sink {
     this.endpoint = endpointUrl(options.url, options.target ?? 'process-message');
     const secure = this.endpoint.protocol === 'https:';
     const pool = { keepAlive: true, maxSockets: options.maxSockets ?? 8 };
-    this.agent = secure ? new https.Agent({ ...pool, ...options.tls }) : new http.Agent(pool);
+    const secureContext = secureContextOf(options.tls);
+    const httpsAgent = (): https.Agent => new https.Agent({ ...pool, secureContext, rejectUnauthorized: options.tls?.rejectUnauthorized ?? true });
+    this.agent = secure ? httpsAgent() : new http.Agent(pool);
     this.auth = options.auth ?? { type: 'none' };
     this.timeouts = { connectTimeoutMs: options.connectTimeoutMs ?? 10_000, timeoutMs: options.timeoutMs ?? 60_000 };
     this.now = options.now ?? Date.now;
@@ -76,7 +79,7 @@ export class RestSink implements Sink {
     if (this.auth.type === 'oauth2') {
       // The token endpoint may use another scheme than the receiver; then it gets its own pool, same TLS options.
       const secureToken = new URL(this.auth.tokenUrl).protocol === 'https:';
-      const tokenAgent = secureToken === secure ? this.agent : secureToken ? new https.Agent({ ...pool, ...options.tls }) : new http.Agent(pool);
+      const tokenAgent = secureToken === secure ? this.agent : secureToken ? httpsAgent() : new http.Agent(pool);
       if (tokenAgent !== this.agent) this.agents.push(tokenAgent);
       this.tokens = new TokenSource(this.auth, tokenAgent, this.timeouts, this.now);
     }
@@ -134,6 +137,18 @@ export class RestSink implements Sink {
     if (status === 401) return { outcome: 'transient', reason: 'auth', message: `${where} refused the credentials (HTTP 401)`, ...failure };
     const transient = status === 408 || status === 429 || status >= 500;
     return { outcome: transient ? 'transient' : 'permanent', reason: 'http', message: `${where} answered HTTP ${status}`, ...failure };
+  }
+}
+
+/**
+ * Certificates and keys are read once, here, rather than on every new connection; a wrong passphrase or a broken PEM
+ * is a configuration error the sink refuses at once (OpenSSL's text names no passphrase).
+ */
+function secureContextOf(options: TlsOptions | undefined): tls.SecureContext {
+  try {
+    return tls.createSecureContext({ ca: options?.ca, cert: options?.cert, key: options?.key, passphrase: options?.passphrase });
+  } catch (error) {
+    throw new Error(`the TLS options cannot be used: ${(error as Error).message}`);
   }
 }
 
