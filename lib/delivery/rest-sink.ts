@@ -148,7 +148,7 @@ function secureContextOf(options: TlsOptions | undefined): tls.SecureContext {
   try {
     return tls.createSecureContext({ ca: options?.ca, cert: options?.cert, key: options?.key, passphrase: options?.passphrase });
   } catch (error) {
-    throw new Error(`the TLS options cannot be used: ${(error as Error).message}`);
+    throw new Error(`the TLS options cannot be used: ${(error as Error).message}`, { cause: error });
   }
 }
 
