@@ -47,7 +47,10 @@ export interface RestSinkOptions {
   tls?: TlsOptions;
   /** Time to set up a connection, TCP and TLS (default 10 s). */
   connectTimeoutMs?: number;
-  /** Time for a whole attempt, connection to the last byte of the answer (default 60 s). */
+  /**
+   * Time for one HTTP exchange, from the request (waiting for a free connection included) to the last byte of the
+   * answer (default 60 s). A delivery may make up to four: token, POST, and after a 401 a new token and a second POST.
+   */
   timeoutMs?: number;
   /** Connections kept open to the receiver (default 8): the most deliveries in flight at once. */
   maxSockets?: number;
