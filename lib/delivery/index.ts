@@ -1,0 +1,7 @@
+// Delivery's public face: the sink contract and the two transports. The outbox worker and the Node-RED nodes import
+// from here, never from the files behind it.
+
+export type { DeliveryReceipt, FailureReason, OutgoingMessage, Sink, SinkResponse } from './sink';
+export type { ClientCredentials } from './oauth';
+export { RestSink, type RestAuth, type RestSinkOptions, type TlsOptions } from './rest-sink';
+export { VansFolderSink, VansInbox, type InboxFile, type InboxPoll, type InboxVerdict, type VansFolderOptions } from './vans-folder';
