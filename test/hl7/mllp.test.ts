@@ -87,7 +87,7 @@ describe('MLLP framer', () => {
     const framer = new MllpFramer(1024);
     expect(framer.pendingBytes).to.equal(0);
     framer.push(Buffer.from(`${VT}MSH|^~\\&|A`, 'latin1'));
-    expect(framer.pendingBytes).to.equal(11);
+    expect(framer.pendingBytes).to.equal(10);
     framer.push(Buffer.from(END, 'latin1'));
     expect(framer.pendingBytes).to.equal(0);
   });
