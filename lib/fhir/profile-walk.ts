@@ -66,13 +66,33 @@ const TERMINOLOGY_TYPES = new Set(['CodeableConcept', 'Coding', 'code', 'Quantit
 const INT_MAX = 2_147_483_647;
 
 /**
- * Invariants written as JS because they sit on every element of their type and their FHIRPath form is the cost of a
- * walk; each must give what Medplum's FHIRPath gives (test/fhir/differential.test.ts evaluates both on every value of
- * the examples). Keyed by key and expression, so a changed expression falls back to FHIRPath.
+ * Invariants written as JS because they sit on every entry, resource, narrative or extension and their FHIRPath is
+ * most of a walk's cost. Each gives what Medplum's FHIRPath gives, or undefined to leave the case to FHIRPath
+ * (test/fhir/differential.test.ts evaluates both on every value of the examples and on edge cases). Keyed by key and
+ * expression, so a changed expression falls back to FHIRPath. `type`: the type of value the invariant sits on.
  */
-export const COMPILED_INVARIANTS: Record<string, (value: unknown) => boolean> = {
-  // Extension: "Must have either extensions or value[x], not both"
-  'ext-1|extension.exists() != value.exists()': (v) => hasItems((v as { extension?: unknown }).extension) !== hasChoice(v, 'value'),
+export const COMPILED_INVARIANTS: Record<string, { type: 'Extension' | 'BundleEntry' | 'Resource' | 'Narrative'; test: (value: unknown) => boolean | undefined }> = {
+  'ext-1|extension.exists() != value.exists()': { type: 'Extension', test: (v) => hasItems((v as { extension?: unknown }).extension) !== hasChoice(v, 'value') },
+  'bdl-5|resource.exists() or request.exists() or response.exists()': {
+    type: 'BundleEntry',
+    test: (v) => !isEmptyValue((v as Record<string, unknown>).resource) || !isEmptyValue((v as Record<string, unknown>).request) || !isEmptyValue((v as Record<string, unknown>).response),
+  },
+  "bdl-8|fullUrl.exists() implies fullUrl.contains('/_history/').not()": {
+    type: 'BundleEntry',
+    test: (v) => {
+      const { fullUrl, _fullUrl } = v as { fullUrl?: unknown; _fullUrl?: unknown };
+      if (_fullUrl !== undefined) return undefined;
+      if (fullUrl === undefined) return true;
+      return typeof fullUrl === 'string' && fullUrl !== '' ? !fullUrl.includes('/_history/') : undefined;
+    },
+  },
+  // Without contained resources these hold; with them, FHIRPath decides.
+  'dom-2|contained.contained.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  'dom-4|contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  'dom-5|contained.meta.security.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  // Medplum's htmlChecks() is true for any narrative (it does not parse the XHTML), so these always hold.
+  'txt-1|htmlChecks()': { type: 'Narrative', test: () => true },
+  'txt-2|htmlChecks()': { type: 'Narrative', test: () => true },
 };
 
 function hasItems(v: unknown): boolean {
@@ -94,8 +114,8 @@ function hasChoice(v: unknown, prefix: string): boolean {
 interface CompiledInvariant {
   key: string;
   message: string;
-  test: ((value: unknown) => boolean) | undefined;
-  atom: FhirPathAtom | undefined;
+  test: ((value: unknown) => boolean | undefined) | undefined;
+  atom: FhirPathAtom;
 }
 
 interface CompiledProperty {
@@ -103,8 +123,8 @@ interface CompiledProperty {
   element: InternalSchemaElement;
   /** `a.b` keys (profile children of an element) go through Medplum's nested property access. */
   nested: boolean;
-  /** For a plain key: the JSON names it may have, each with the type it means. */
-  candidates: { name: string; type: string }[];
+  /** For a plain key: the JSON names it may have (and their `_name`), each with the type it means. */
+  candidates: { name: string; extension: string; type: string; resource: boolean }[];
   invariants: CompiledInvariant[];
   valueSet: string | undefined;
   slicing: SlicingRules | undefined;
@@ -152,7 +172,11 @@ export class ProfileWalker {
       const last = element.path.slice(element.path.lastIndexOf('.') + 1);
       const choice = last.endsWith('[x]');
       const name = choice ? last.slice(0, -3) : last;
-      const candidates = element.type.map((t) => ({ name: choice ? name + capitalize(t.code) : name, type: t.code }));
+      const candidates = element.type.map((t) => {
+        const json = choice ? name + capitalize(t.code) : name;
+        const type = t.code === 'Element' || t.code === 'BackboneElement' ? element.type[0].code : t.code;
+        return { name: json, extension: '_' + json, type, resource: t.code === 'Resource' };
+      });
       if (key.endsWith('[x]') && !key.includes('.')) compiled.choices.set(key.slice(0, -3), new Set(candidates.map((c) => c.name)));
       compiled.properties.push({
         key,
@@ -172,12 +196,9 @@ export class ProfileWalker {
     return (constraints ?? [])
       .filter((c) => c.severity === 'error' && !SKIPPED.has(c.key))
       .map((c) => {
-        const test = COMPILED_INVARIANTS[`${c.key}|${c.expression}`];
-        let atom: FhirPathAtom | undefined;
-        if (!test) {
-          atom = this.atoms.get(c.expression);
-          if (!atom) this.atoms.set(c.expression, (atom = parseFhirPath(c.expression)));
-        }
+        const test = COMPILED_INVARIANTS[`${c.key}|${c.expression}`]?.test;
+        let atom = this.atoms.get(c.expression);
+        if (!atom) this.atoms.set(c.expression, (atom = parseFhirPath(c.expression)));
         return { key: c.key, message: `Constraint ${c.key} not met: ${c.description}`, test, atom };
       });
   }
@@ -194,18 +215,18 @@ export class ProfileWalker {
   private read(object: Value, property: CompiledProperty): (Value | Value[])[] {
     const parent = object.value as Record<string, unknown>;
     if (property.nested || !parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
-    for (const { name, type } of property.candidates) {
-      if (('_' + name) in parent) return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
+    for (const { name, extension, type, resource } of property.candidates) {
+      if (parent[extension] !== undefined) return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
       const raw = parent[name];
       if (raw === undefined) continue;
       if (isEmptyValue(raw)) break;
       const path = `${object.path}.${name}`;
-      const typeOf = (v: unknown): string => {
-        if (type === 'Resource' && isResource(v)) return (v as { resourceType: string }).resourceType;
-        return type === 'Element' || type === 'BackboneElement' ? property.element.type[0].code : type;
-      };
-      if (Array.isArray(raw)) return [raw.map((v, i) => ({ type: typeOf(v), value: v, path: `${path}[${i}]` }))];
-      return [{ type: typeOf(raw), value: raw, path }];
+      if (Array.isArray(raw)) {
+        const values = new Array<Value>(raw.length);
+        for (let i = 0; i < raw.length; i++) values[i] = { type: resource ? resourceType(raw[i]) : type, value: raw[i], path: `${path}[${i}]` };
+        return [values];
+      }
+      return [{ type: resource ? resourceType(raw) : type, value: raw, path }];
     }
     return [{ type: 'undefined', value: undefined, path: `${object.path}.${property.key}` }];
   }
@@ -270,15 +291,14 @@ export class ProfileWalker {
 
   private checkInvariants(value: Value, invariants: CompiledInvariant[], state: WalkState): void {
     for (const invariant of invariants) {
-      let ok: boolean;
-      if (invariant.test) ok = invariant.test(value.value);
-      else {
+      let ok = invariant.test?.(value.value);
+      if (ok === undefined) {
         const variables: Record<string, TypedValue> = { '%context': value, '%ucum': UCUM_VALUE };
         const resource = state.resources.at(-1);
         if (resource) variables['%resource'] = resource.value;
         if (isResource(state.root.value)) variables['%rootResource'] = state.root;
         try {
-          const result = invariant.atom!.eval({ variables }, [value]);
+          const result = invariant.atom.eval({ variables }, [value]);
           ok = result.length === 1 && result[0].value?.valueOf() === true;
         } catch {
           state.issues.push({ severity: 'error', expression: value.path, message: 'Error evaluating invariant expression', rule: invariant.key });
@@ -352,6 +372,9 @@ export class ProfileWalker {
 }
 
 const UCUM_VALUE = toTypedValue(UCUM);
+
+/** A contained resource's type is its resourceType (Medplum's toTypedValueWithType). */
+const resourceType = (v: unknown): string => (isResource(v) ? (v as { resourceType: string }).resourceType : 'Resource');
 
 function structure(expression: string, message: string): WalkIssue {
   return { severity: 'error', expression, message };

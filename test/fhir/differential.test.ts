@@ -128,23 +128,35 @@ describeShared('profile walk against the Medplum oracle', function () {
   });
 
   it('gives for each invariant compiled into JS what its FHIRPath gives, on every value of its type in the examples', () => {
-    const extensions: unknown[] = [{ url: 'a' }, { url: 'a', valueString: 'x', extension: [{ url: 'b', valueString: 'y' }] }, { url: 'a', extension: [] }];
+    const values: Record<string, unknown[]> = {
+      Extension: [{ url: 'a' }, { url: 'a', valueString: 'x', extension: [{ url: 'b', valueString: 'y' }] }, { url: 'a', extension: [] }],
+      BundleEntry: [{}, { request: { method: 'GET', url: 'x' } }, { fullUrl: 'http://x/Patient/1/_history/2', resource: { resourceType: 'Basic' } }, { resource: {} }],
+      Resource: [{ resourceType: 'Patient', contained: [{ resourceType: 'Patient', meta: { versionId: '1' } }] }, { resourceType: 'Patient', contained: [] }],
+      Narrative: [{ status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><script/></div>' }],
+    };
     const collect = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(collect);
       else if (v && typeof v === 'object') {
         for (const [k, x] of Object.entries(v)) {
-          if (k === 'extension' || k === 'modifierExtension') extensions.push(...(x as unknown[]));
+          if (k === 'extension' || k === 'modifierExtension') values.Extension.push(...(x as unknown[]));
+          if (k === 'entry') values.BundleEntry.push(...(x as Json[]));
+          if (k === 'entry') values.Resource.push(...(x as Json[]).map((e) => e.resource));
+          if (k === 'text') values.Narrative.push(x);
           collect(x);
         }
       }
     };
     for (const [, bundle] of examples()) collect(bundle);
-    expect(extensions.length).to.be.greaterThan(30);
-    for (const [key, test] of Object.entries(COMPILED_INVARIANTS)) {
+    expect(values.Extension.length).to.be.greaterThan(30);
+    expect(values.BundleEntry.length).to.be.greaterThan(100);
+    for (const [key, { type, test }] of Object.entries(COMPILED_INVARIANTS)) {
       const expression = key.slice(key.indexOf('|') + 1);
-      for (const value of extensions) {
-        const fhirpath = evalFhirPath(expression, { type: 'Extension', value } as never);
-        expect(test(value), `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
+      for (const value of values[type]) {
+        const decided = test(value);
+        if (decided === undefined) continue;
+        const typed = { type: type === 'Resource' ? (value as Json).resourceType : type, value } as never;
+        const fhirpath = evalFhirPath(expression, typed);
+        expect(decided, `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
       }
     }
   });
