@@ -193,9 +193,9 @@ export function terminologyBehind(packages: LoadedPackages, kind: MessageKind): 
   const wanted = packages.packages.find((p) => p.name === kind.package)?.dependencies['medcom.fhir.dk.terminology'];
   const loaded = packages.packages.find((p) => p.name === 'medcom.fhir.dk.terminology')?.version;
   if (!wanted || !loaded) return undefined;
-  const newer = wanted.split('.').map(Number).find((n, i) => n !== Number(loaded.split('.')[i] ?? 0));
-  const first = wanted.split('.').map(Number).findIndex((n, i) => n !== Number(loaded.split('.')[i] ?? 0));
-  return newer !== undefined && newer > Number(loaded.split('.')[first] ?? 0) ? `${kind.package} was published against medcom.fhir.dk.terminology ${wanted}; ${loaded} is loaded` : undefined;
+  const [w, l] = [wanted, loaded].map((v) => v.split('.').map(Number));
+  const at = w.findIndex((n, i) => n !== (l[i] ?? 0));
+  return at >= 0 && w[at] > (l[at] ?? 0) ? `${kind.package} was published against medcom.fhir.dk.terminology ${wanted}; ${loaded} is loaded` : undefined;
 }
 
 /** Codes of a ValueSet by canonical URL, expanded once; null for a ValueSet the loaded packages cannot expand. */
