@@ -1,18 +1,35 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
-// Pin to one core for comparable numbers: `taskset -c 0 npm run bench`.
+// Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
+// (parts: parse, validate, engine).
 import { benchEngine } from './engine';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
 
+const BENCHES: Record<string, () => Promise<void>> = {
+  async parse() {
+    const parse = await benchParse();
+    console.log(`HL7 parse + AdtEvent extraction: ${Math.round(parse.messagesPerSecond).toLocaleString('en')} messages/s (${parse.samples} samples)`);
+  },
+  async validate() {
+    const validate = await benchValidate();
+    console.log(`MedCom validation: ${validate.msPerBundle.toFixed(2)} ms per Bundle warm (${validate.bundles} IG examples; profiles loaded once in ${Math.round(validate.loadMs)} ms)`);
+  },
+  async engine() {
+    for (const batch of [1, 64]) {
+      const engine = await benchEngine(batch);
+      const how = batch === 1 ? 'one commit per message' : `up to ${batch} waiting messages per commit`;
+      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
+      if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
+    }
+  },
+};
+
 async function main(): Promise<void> {
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in BENCHES));
+  if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')}: choose from ${Object.keys(BENCHES).join(', ')}`);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-  const parse = await benchParse();
-  console.log(`HL7 parse + AdtEvent extraction: ${Math.round(parse.messagesPerSecond).toLocaleString('en')} messages/s (${parse.samples} samples)`);
-  const validate = await benchValidate();
-  console.log(`MedCom validation: ${validate.msPerBundle.toFixed(2)} ms per Bundle warm (${validate.bundles} IG examples; profiles loaded once in ${Math.round(validate.loadMs)} ms)`);
-  const engine = await benchEngine();
-  console.log(`Engine end to end (parse, decide, build, validate, durable commit): ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
-  console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
+  for (const name of chosen.length ? chosen : Object.keys(BENCHES)) await BENCHES[name]();
 }
 
 main().catch((error: unknown) => {

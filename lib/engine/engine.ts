@@ -53,9 +53,18 @@ interface ProcessedRecord {
   outcomes: AdvisOutcome[];
 }
 
+/** The fate of one event of a batch: its result, or the error `process` would have thrown for it alone. */
+export type BatchResult = { ok: true; result: ProcessResult } | { ok: false; error: unknown };
+
 export interface AdvisEngine {
   /** Decides one ADT event now, or replays its stored outcome, or defers it when its time lies in the future. */
   process(event: AdtEvent): ProcessResult;
+  /**
+   * `process` for several events in order, with one durable commit (one fsync) for all of them: each event still
+   * gets its own state change, as if processed alone. When any event fails, the batch writes nothing and every event
+   * is processed again on its own, so one bad message cannot lose the others. Durable when it returns.
+   */
+  processBatch(events: readonly AdtEvent[]): BatchResult[];
   /** Decides the deferred events (pre-registrations) whose time has come. */
   releaseDue(): ProcessResult;
   /** Decides the held events again (after the site configuration changed); those still not addressable stay held. */
@@ -196,27 +205,48 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     return { outcomes: [outcome], notifications: [] };
   }
 
+  /** Decides one ADT event now, or replays its stored outcome, or defers it when its time lies in the future. */
+  function process(event: AdtEvent): ProcessResult {
+    const replay = store.getProcessed<ProcessedRecord>(event.idempotencyKey);
+    if (replay) {
+      const outcomes = replay.outcome.outcomes.map((o) => ({ ...o, replayed: true }));
+      store.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
+      return { outcomes, notifications: [] };
+    }
+    const at = now();
+    if (event.eventTime && Date.parse(event.eventTime) > at.getTime() + DEFER_TOLERANCE_MS) {
+      const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'deferred', deferredUntil: event.eventTime };
+      store.commit({
+        processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
+        deferredAdd: [{ idempotencyKey: event.idempotencyKey, stayKey: event.visit.stayKey, dueAt: event.eventTime, payload: event, createdAt: at.toISOString() }],
+        audit: [auditRow(outcome, 'deferred', at)],
+      });
+      return { outcomes: [outcome], notifications: [] };
+    }
+    const withdrawn = withdrawPreRegistration(event, at);
+    if (withdrawn) return withdrawn;
+    return decideAndCommit(event, { kind: 'new' });
+  }
+
+  const alone = (event: AdtEvent): BatchResult => {
+    try {
+      return { ok: true, result: process(event) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  };
+
   return {
-    process(event) {
-      const replay = store.getProcessed<ProcessedRecord>(event.idempotencyKey);
-      if (replay) {
-        const outcomes = replay.outcome.outcomes.map((o) => ({ ...o, replayed: true }));
-        store.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
-        return { outcomes, notifications: [] };
+    process,
+
+    processBatch(events) {
+      if (events.length < 2) return events.map(alone);
+      try {
+        return store.batch(() => events.map((event): BatchResult => ({ ok: true, result: process(event) })));
+      } catch {
+        // The batch wrote nothing; alone, each event commits or fails by itself (and says why).
+        return events.map(alone);
       }
-      const at = now();
-      if (event.eventTime && Date.parse(event.eventTime) > at.getTime() + DEFER_TOLERANCE_MS) {
-        const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'deferred', deferredUntil: event.eventTime };
-        store.commit({
-          processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
-          deferredAdd: [{ idempotencyKey: event.idempotencyKey, stayKey: event.visit.stayKey, dueAt: event.eventTime, payload: event, createdAt: at.toISOString() }],
-          audit: [auditRow(outcome, 'deferred', at)],
-        });
-        return { outcomes: [outcome], notifications: [] };
-      }
-      const withdrawn = withdrawPreRegistration(event, at);
-      if (withdrawn) return withdrawn;
-      return decideAndCommit(event, { kind: 'new' });
     },
 
     releaseDue() {

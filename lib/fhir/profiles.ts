@@ -10,12 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
 
-/** The packages a HospitalNotification needs, with the version line the engine supports. */
+/** The packages the engine needs (HospitalNotifications out, Acknowledgements in), with the version lines it supports. */
 export const REQUIRED_PACKAGES: readonly { name: string; version: RegExp; shown: string }[] = [
   { name: 'medcom.fhir.dk.hospitalnotification', version: /^3\.0\./, shown: '3.0.x' },
   { name: 'medcom.fhir.dk.messaging', version: /^2\./, shown: '2.x' },
   { name: 'medcom.fhir.dk.core', version: /^2\./, shown: '2.x' },
   { name: 'medcom.fhir.dk.terminology', version: /^1\./, shown: '1.x' },
+  { name: 'medcom.fhir.dk.acknowledgement', version: /^2\./, shown: '2.x' },
 ];
 
 export interface FhirPackage {
@@ -89,8 +90,6 @@ export function loadProfilePackages(dir?: string): LoadedPackages {
   if (missing.length) {
     throw new ProfilePackageError(`the FHIR package directory ${directory} lacks ${missing.join(', ')}: ${INSTALL_HINT}`);
   }
-  // Optional packages that later layers use (the Acknowledgement profile) are loaded when present.
-  packages.push(...all.filter((p) => p.name === 'medcom.fhir.dk.acknowledgement').slice(-1));
 
   const loaded: LoadedPackages = { directory, packages, structureDefinitions: new Map(), valueSets: new Map(), codeSystems: new Map() };
   for (const pkg of packages) {

@@ -320,6 +320,16 @@ class SqliteStore implements AdvisStore {
     }
   }
 
+  batch<T>(work: () => T): T {
+    // better-sqlite3 turns the transactions of the `commit` calls inside `work` into savepoints of this one.
+    const run = this.db.transaction(work).immediate;
+    try {
+      return run();
+    } catch (error) {
+      throw toStoreError(error, 'committing the batch');
+    }
+  }
+
   /** The parts of a change in the documented order; any throw rolls all of them back. */
   private apply(change: StoreChange): void {
     const s = this.statements;

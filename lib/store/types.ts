@@ -211,6 +211,14 @@ export interface AdvisStore {
   /** Writes the change atomically and durably, or throws a StoreError and writes nothing. */
   commit(change: StoreChange): void;
 
+  /**
+   * Group commit: runs `work` in one transaction, so every `commit` inside it becomes durable with one fsync when
+   * `batch` returns. Reads inside `work` see the earlier commits of the same batch. If `work` throws, nothing of it
+   * is written and the error is rethrown; a `commit` that fails inside it undoes only itself (a savepoint), so
+   * `work` may catch that and go on.
+   */
+  batch<T>(work: () => T): T;
+
   stats(): StoreStats;
   close(): void;
 }

@@ -14,6 +14,9 @@ interface AdvisDef extends NodeDef {
   site: string;
 }
 
+/** At most this many waiting messages share one commit. */
+const MAX_BATCH = 64;
+
 export = function (RED: NodeAPI): void {
   // How often due pre-registrations are looked for; settable as `advisReleaseInterval` (ms) in settings.js.
   const releaseInterval = Number((RED.settings as { advisReleaseInterval?: number }).advisReleaseInterval ?? 30_000);
@@ -38,6 +41,35 @@ export = function (RED: NodeAPI): void {
       return [advis, none];
     };
 
+    // Messages that arrive while others wait are decided together: one durable commit (one fsync) for the group,
+    // each message still with its own outcome (engine.processBatch). Bounded, so a flood is taken in slices.
+    type Waiting = { msg: NodeMessage; adt: AdtEvent; send: (msgs: NodeMessage[][]) => void; done: (error?: Error) => void };
+    let waiting: Waiting[] = [];
+    let scheduled: NodeJS.Immediate | undefined;
+    const flush = (): void => {
+      scheduled = undefined;
+      const group = waiting.slice(0, MAX_BATCH);
+      waiting = waiting.slice(MAX_BATCH);
+      if (waiting.length) scheduled = setImmediate(flush);
+      let results;
+      try {
+        results = siteNode!.runtime().engine.processBatch(group.map((w) => w.adt));
+      } catch (error) {
+        // The runtime itself could not be opened: every waiting message fails with that reason.
+        results = group.map(() => ({ ok: false as const, error }));
+      }
+      results.forEach((item, i) => {
+        const { msg, send, done } = group[i];
+        if (!item.ok) {
+          this.status({ fill: 'red', shape: 'dot', text: RED._('advis.status.error') });
+          done(item.error as Error);
+          return;
+        }
+        send(messages(item.result, msg));
+        done();
+      });
+    };
+
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
         done(new Error('no advis site is configured for this node'));
@@ -47,16 +79,8 @@ export = function (RED: NodeAPI): void {
         done(new Error('msg.adt is missing or not an AdtEvent: put an adt parse node before this one'));
         return;
       }
-      let result;
-      try {
-        result = siteNode.runtime().engine.process(msg.adt);
-      } catch (error) {
-        this.status({ fill: 'red', shape: 'dot', text: RED._('advis.status.error') });
-        done(error as Error);
-        return;
-      }
-      send(messages(result, msg));
-      done();
+      waiting.push({ msg, adt: msg.adt, send, done });
+      scheduled ??= setImmediate(flush);
     });
 
     // Released work has no input message: a failure is logged, once until it changes, not on every tick.
@@ -78,6 +102,9 @@ export = function (RED: NodeAPI): void {
     this.on('close', (done: () => void) => {
       clearTimeout(started);
       clearInterval(timer);
+      // Messages still waiting are decided before the node goes: they were accepted, so they must not vanish.
+      if (scheduled) clearImmediate(scheduled);
+      while (waiting.length) flush();
       done();
     });
   }

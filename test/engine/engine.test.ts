@@ -122,6 +122,29 @@ describeShared('advis engine', function () {
     expect(runtime.store.audit({}).map((a) => a.reason)).to.deep.equal(['no-cpr', 'no-danish-address', 'unknown-department', 'no-open-stay']);
   });
 
+  it('decides waiting messages in one batch, each with its own outcome, as if processed one after another', () => {
+    const batches: number[] = [];
+    const batch = runtime.store.batch.bind(runtime.store);
+    runtime.store.batch = (work) => (batches.push(1), batch(work));
+    clock = new Date('2025-03-18T13:00:05Z'); // after the A03's discharge
+    const results = runtime.engine.processBatch([adt(A01), adt(A01), adt(A03)]);
+    expect(batches).to.have.length(1);
+    expect(results.map((r) => r.ok && r.result.outcomes.map((o) => [o.advis, !!o.replayed]))).to.deep.equal([[['STIN', false]], [['STIN', true]], [['SLHJ', false]]]);
+    expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+    expect(runtime.store.getStay('V100200|HGH')!.status).to.equal('finished');
+  });
+
+  it('falls back to one message at a time when one of a batch fails, so the others are not lost', () => {
+    const noName = A01.replace('|Hansen^Jens|', '||').replace('MSG-A01-0001', 'MSG-BAD').replace('V100200', 'V7');
+    clock = new Date('2025-03-18T13:00:05Z');
+    const results = runtime.engine.processBatch([adt(A01), adt(noName), adt(A03)]);
+    expect(results.map((r) => r.ok)).to.deep.equal([true, false, true]);
+    expect(!results[1].ok && results[1].error).to.be.instanceOf(InvalidNotificationError);
+    expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+    expect(runtime.store.getProcessed('EPJ|HGH|MSG-BAD')).to.equal(undefined);
+    expect(runtime.store.audit({ outcome: 'error' })).to.have.length(1);
+  });
+
   it('refuses to send a Bundle that is not valid and commits nothing of it', () => {
     const noName = A01.replace('|Hansen^Jens|', '||');
     expect(() => runtime.engine.process(adt(noName))).to.throw(InvalidNotificationError, /name\[0\]\.family/);

@@ -76,5 +76,8 @@ describeShared('MedCom validation', function () {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-no-profiles-'));
     expect(() => loadProfilePackages(empty)).to.throw(ProfilePackageError, /lacks medcom\.fhir\.dk\.hospitalnotification 3\.0\.x.*profiles install/);
     expect(() => loadProfilePackages(path.join(empty, 'nope'))).to.throw(ProfilePackageError, /does not exist/);
+    // Acknowledgements are validated too: their package is required like the others.
+    for (const pkg of ['hospitalnotification-3.0.2', 'messaging-2.1.0', 'core-2.0.0', 'terminology-1.1.1']) fs.symlinkSync(path.join(medcomPackages(), pkg), path.join(empty, pkg));
+    expect(() => loadProfilePackages(empty)).to.throw(ProfilePackageError, /lacks medcom\.fhir\.dk\.acknowledgement 2\.x/);
   });
 });

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadProfilePackages } from '../../lib/fhir/profiles';
 import { createValidator } from '../../lib/fhir/validate';
+import { parseAdt } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
@@ -85,6 +86,27 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     helper.getNode('parse1').receive({ payload: A01 });
     const [replay] = await none;
     expect(replay.advis).to.include({ advis: 'STIN', replayed: true, messageHeaderId: first.advis!.messageHeaderId });
+  });
+
+  it('decides messages that wait together with one commit; a bad one goes to Catch and the others still go out', async () => {
+    await helper.load(allNodes, flow({}));
+    const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+    let batches = 0;
+    const batch = store.batch.bind(store);
+    store.batch = (work) => (batches++, batch(work));
+    const out = receive('out', 2);
+    const caught = receive('caught', 1);
+    const adt = (text: string) => {
+      const parsed = parseAdt(text);
+      if (!parsed.ok) throw parsed.error;
+      return parsed.adt;
+    };
+    const noName = A01.replace('|Hansen^Jens|', '||').replace('MSG-A01-0001', 'MSG-BAD').replace('V100200', 'V7');
+    for (const text of [A01, noName, A03]) helper.getNode('advis1').receive({ adt: adt(text) });
+    const [stin, slhj] = await out;
+    expect([stin.advis!.advis, slhj.advis!.advis]).to.deep.equal(['STIN', 'SLHJ']);
+    expect((await caught)[0].error!.message).to.match(/not valid against the MedCom profiles/);
+    expect(batches).to.equal(1);
   });
 
   it('gives "no advis" with a reason code, and holds an advis for an unknown municipality', async () => {

@@ -322,6 +322,28 @@ describe('advis store', () => {
       expectNothingOf('K3');
     });
 
+    it('batches commits: later ones see earlier ones, a failing commit undoes only itself, a throw undoes the batch', () => {
+      const seen = store.batch(() => {
+        store.commit(change('K1', ['M1']));
+        const visible = store.getProcessed('K1') !== undefined;
+        expect(storeErrorCode(() => store.commit(change('K2', ['M1'])))).to.equal('duplicate');
+        store.commit({ ...change('K3', ['M3']), stays: [] });
+        return visible;
+      });
+      expect(seen).to.equal(true);
+      expect(store.outboxByStay('V1|HGH').map((e) => e.messageHeaderId)).to.deep.equal(['M1', 'M3']);
+      expectNothingOf('K2');
+
+      expect(() =>
+        store.batch(() => {
+          store.commit({ ...change('K4', ['M4']), stays: [] });
+          throw new Error('a later message failed');
+        }),
+      ).to.throw('a later message failed');
+      expectNothingOf('K4');
+      expect(store.getOutbox('M4')).to.equal(undefined);
+    });
+
     it('rolls back everything when an outbox update refers to an unknown message', () => {
       expect(storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')], outboxUpdate: [{ messageHeaderId: 'M404', status: 'sent' }] }))).to.equal('not-found');
       expect(store.getStay('V1|HGH')).to.equal(undefined);
@@ -369,6 +391,23 @@ describe('advis store in a file', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-store-'));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('makes a batch durable as one transaction: another connection sees none of it until the batch returns', () => {
+    const file = path.join(dir, 'advis.db');
+    const writer = openSqliteStore(file);
+    const reader = openSqliteStore(file);
+    try {
+      writer.batch(() => {
+        writer.commit({ stays: [stay('V1|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K1' }] });
+        writer.commit({ stays: [stay('V2|HGH')], audit: [{ at: at(1), outcome: 'advis', idempotencyKey: 'K2' }] });
+        expect(reader.getStay('V1|HGH')).to.equal(undefined);
+      });
+      expect(reader.audit().map((a) => a.idempotencyKey)).to.deep.equal(['K1', 'K2']);
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
 
   it('creates its directory and keeps every record across close and reopen', () => {
     const file = path.join(dir, 'site', 'data', 'advis.db');

@@ -1,0 +1,469 @@
+// The structural half of MedCom validation: a resource checked against a (patched) profile in one walk.
+//
+// Why not @medplum/core's validateTypedValue, which does the same job: it re-derives everything per value (a typed
+// value and a path string for every element, the element definition looked up by name, slice discriminators
+// resolved through generic property access, each invariant evaluated through the generic FHIRPath entry point), which
+// made it ~70% of an advis. Here each profile's parsed schema is compiled once, on first use, into a tree of checks,
+// and a resource is walked once. The semantics are Medplum's, rule for rule: Medplum's own validator is kept as the
+// test oracle (test/support/medplum-oracle.ts) and test/fhir/differential.test.ts proves both agree on every MedCom
+// example, on seeded errors and on the Bundles the engine builds. What is still Medplum's here: the snapshot parser
+// (getDataType: the patches in medcom-layer.ts are written against it), the FHIRPath evaluator for invariants
+// (parsed once per expression), and its pattern/fixed/discriminator comparisons (deepIncludes, matchDiscriminant).
+//
+// Not reproduced: Medplum's warnings (reference target types, primitive-extension type mismatch), which never make a
+// Bundle invalid.
+
+import {
+  arrayify,
+  deepEquals,
+  deepIncludes,
+  getDataType,
+  getNestedProperty,
+  isResource,
+  isValidCalendarDate,
+  matchDiscriminant,
+  parseFhirPath,
+  toTypedValue,
+  UCUM,
+  validationRegexes,
+  type FhirPathAtom,
+  type InternalSchemaElement,
+  type InternalTypeSchema,
+  type SlicingRules,
+  type TypedValue,
+} from '@medplum/core';
+
+export interface WalkIssue {
+  severity: 'error' | 'warning';
+  /** The FHIRPath-like location, e.g. `Encounter.period.start` or `Patient.identifier[0]`. */
+  expression: string;
+  message: string;
+  /** The invariant key, for invariant failures. */
+  rule?: string;
+}
+
+/** A value under a required binding, for the terminology check of the caller. */
+export interface BoundValue {
+  valueSet: string;
+  type: string;
+  value: unknown;
+  path: string;
+}
+
+type Value = { type: string; value: unknown; path: string };
+
+/** Invariants Medplum never evaluates (validation.ts skippedConstraintKeys); skipped here the same way. */
+const SKIPPED = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
+
+const JS_TYPE: Record<string, 'string' | 'boolean' | 'number'> = {
+  base64Binary: 'string', boolean: 'boolean', canonical: 'string', code: 'string', date: 'string', dateTime: 'string',
+  decimal: 'number', id: 'string', instant: 'string', integer: 'number', integer64: 'string', markdown: 'string',
+  oid: 'string', positiveInt: 'number', string: 'string', time: 'string', unsignedInt: 'number', uri: 'string',
+  url: 'string', uuid: 'string', xhtml: 'string', 'http://hl7.org/fhirpath/System.String': 'string',
+};
+const isPrimitive = (type: string): boolean => type === 'undefined' || type in JS_TYPE;
+const TERMINOLOGY_TYPES = new Set(['CodeableConcept', 'Coding', 'code', 'Quantity', 'string', 'uri']);
+const INT_MAX = 2_147_483_647;
+
+/**
+ * Invariants written as JS because they sit on every entry, resource, narrative or extension and their FHIRPath is
+ * most of a walk's cost. Each gives what Medplum's FHIRPath gives, or undefined to leave the case to FHIRPath
+ * (test/fhir/differential.test.ts evaluates both on every value of the examples and on edge cases). Keyed by key and
+ * expression, so a changed expression falls back to FHIRPath. `type`: the type of value the invariant sits on.
+ */
+export const COMPILED_INVARIANTS: Record<string, { type: 'Extension' | 'BundleEntry' | 'Resource' | 'Narrative'; test: (value: unknown) => boolean | undefined }> = {
+  'ext-1|extension.exists() != value.exists()': { type: 'Extension', test: (v) => hasItems((v as { extension?: unknown }).extension) !== hasChoice(v, 'value') },
+  'bdl-5|resource.exists() or request.exists() or response.exists()': {
+    type: 'BundleEntry',
+    test: (v) => !isEmptyValue((v as Record<string, unknown>).resource) || !isEmptyValue((v as Record<string, unknown>).request) || !isEmptyValue((v as Record<string, unknown>).response),
+  },
+  "bdl-8|fullUrl.exists() implies fullUrl.contains('/_history/').not()": {
+    type: 'BundleEntry',
+    test: (v) => {
+      const { fullUrl, _fullUrl } = v as { fullUrl?: unknown; _fullUrl?: unknown };
+      if (_fullUrl !== undefined) return undefined;
+      if (fullUrl === undefined) return true;
+      return typeof fullUrl === 'string' && fullUrl !== '' ? !fullUrl.includes('/_history/') : undefined;
+    },
+  },
+  // Without contained resources these hold; with them, FHIRPath decides.
+  'dom-2|contained.contained.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  'dom-4|contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  'dom-5|contained.meta.security.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
+  // Medplum's htmlChecks() is true for any narrative (it does not parse the XHTML), so these always hold.
+  'txt-1|htmlChecks()': { type: 'Narrative', test: () => true },
+  'txt-2|htmlChecks()': { type: 'Narrative', test: () => true },
+};
+
+function hasItems(v: unknown): boolean {
+  return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null;
+}
+
+/** Whether the object has a populated `<prefix><Type>` choice element, as FHIRPath's `value.exists()` sees it. */
+function hasChoice(v: unknown, prefix: string): boolean {
+  if (!v || typeof v !== 'object') return false;
+  for (const key in v) {
+    if (key.length > prefix.length && key.startsWith(prefix) && key.charCodeAt(prefix.length) >= 65 && key.charCodeAt(prefix.length) <= 90) {
+      const x = (v as Record<string, unknown>)[key];
+      if (x !== undefined && x !== null && x !== '' && !(Array.isArray(x) && !x.length)) return true;
+    }
+  }
+  return false;
+}
+
+interface CompiledInvariant {
+  key: string;
+  message: string;
+  test: ((value: unknown) => boolean | undefined) | undefined;
+  atom: FhirPathAtom;
+}
+
+interface CompiledProperty {
+  key: string;
+  element: InternalSchemaElement;
+  /** `a.b` keys (profile children of an element) go through Medplum's nested property access. */
+  nested: boolean;
+  /** For a plain key: the JSON names it may have (and their `_name`), each with the type it means. */
+  candidates: { name: string; extension: string; type: string; resource: boolean }[];
+  invariants: CompiledInvariant[];
+  valueSet: string | undefined;
+  slicing: SlicingRules | undefined;
+  specified: boolean;
+}
+
+interface CompiledType {
+  schema: InternalTypeSchema;
+  properties: CompiledProperty[];
+  /** Choice elements by their prefix (`value` for `value[x]`) with the JSON names their types allow. */
+  choices: Map<string, Set<string>>;
+}
+
+interface WalkState {
+  issues: WalkIssue[];
+  bound: BoundValue[];
+  root: TypedValue;
+  resources: { value: TypedValue }[];
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+export class ProfileWalker {
+  private readonly compiled = new Map<InternalTypeSchema, CompiledType>();
+  private readonly atoms = new Map<string, FhirPathAtom>();
+
+  /** Checks `resource` against the data type or profile registered as `type`; issues and bound values are appended. */
+  walk(type: string, resource: object, issues: WalkIssue[], bound: BoundValue[]): void {
+    const schema = getDataType(type);
+    const root: Value = { type, value: resource, path: schema.path };
+    const state: WalkState = { issues, bound, root, resources: isResource(resource) ? [{ value: toTypedValue(resource) }] : [] };
+    checkForNull(resource as Record<string, unknown>, schema.path, issues);
+    const rootInvariants = this.invariants(schema.constraints);
+    this.checkInvariants(root, rootInvariants, state);
+    this.walkObject(root, this.compile(schema), schema.path, state, false);
+  }
+
+  private compile(schema: InternalTypeSchema): CompiledType {
+    let compiled = this.compiled.get(schema);
+    if (compiled) return compiled;
+    compiled = { schema, properties: [], choices: new Map() };
+    this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
+    for (const [key, element] of Object.entries(schema.elements)) {
+      // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
+      const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+      const choice = last.endsWith('[x]');
+      const name = choice ? last.slice(0, -3) : last;
+      const candidates = element.type.map((t) => {
+        const json = choice ? name + capitalize(t.code) : name;
+        const type = t.code === 'Element' || t.code === 'BackboneElement' ? element.type[0].code : t.code;
+        return { name: json, extension: '_' + json, type, resource: t.code === 'Resource' };
+      });
+      if (key.endsWith('[x]') && !key.includes('.')) compiled.choices.set(key.slice(0, -3), new Set(candidates.map((c) => c.name)));
+      compiled.properties.push({
+        key,
+        element,
+        nested: key.includes('.'),
+        candidates,
+        invariants: this.invariants(element.constraints),
+        valueSet: element.binding?.strength === 'required' ? element.binding.valueSet : undefined,
+        slicing: element.slicing,
+        specified: !!(element.pattern || element.fixed),
+      });
+    }
+    return compiled;
+  }
+
+  private invariants(constraints: InternalSchemaElement['constraints']): CompiledInvariant[] {
+    return (constraints ?? [])
+      .filter((c) => c.severity === 'error' && !SKIPPED.has(c.key))
+      .map((c) => {
+        const test = COMPILED_INVARIANTS[`${c.key}|${c.expression}`]?.test;
+        let atom = this.atoms.get(c.expression);
+        if (!atom) this.atoms.set(c.expression, (atom = parseFhirPath(c.expression)));
+        return { key: c.key, message: `Constraint ${c.key} not met: ${c.description}`, test, atom };
+      });
+  }
+
+  private walkObject(object: Value, type: CompiledType, path: string, state: WalkState, isEntry: boolean): void {
+    const resource = isEntry && isResource(object.value);
+    if (resource) state.resources.push({ value: toTypedValue(object.value) });
+    for (const property of type.properties) this.walkProperty(object, property, `${path}.${property.key}`, type.schema, state);
+    this.checkAdditionalProperties(object, type, state);
+    if (resource) state.resources.pop();
+  }
+
+  /** The values of one property: Medplum's getNestedProperty, fast for the plain keys that are nearly all of them. */
+  private read(object: Value, property: CompiledProperty): (Value | Value[])[] {
+    const parent = object.value as Record<string, unknown>;
+    if (property.nested || !parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
+    for (const { name, extension, type, resource } of property.candidates) {
+      if (parent[extension] !== undefined) return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
+      const raw = parent[name];
+      if (raw === undefined) continue;
+      if (isEmptyValue(raw)) break;
+      const path = `${object.path}.${name}`;
+      if (Array.isArray(raw)) {
+        const values = new Array<Value>(raw.length);
+        for (let i = 0; i < raw.length; i++) values[i] = { type: resource ? resourceType(raw[i]) : type, value: raw[i], path: `${path}[${i}]` };
+        return [values];
+      }
+      return [{ type: resource ? resourceType(raw) : type, value: raw, path }];
+    }
+    return [{ type: 'undefined', value: undefined, path: `${object.path}.${property.key}` }];
+  }
+
+  private walkProperty(object: Value, property: CompiledProperty, path: string, schema: InternalTypeSchema, state: WalkState): void {
+    const { element } = property;
+    const issues = state.issues;
+    const found = this.read(object, property);
+    for (const value of found) {
+      if (!Array.isArray(value) && value.value === undefined) {
+        if (element.min > 0) issues.push(structure(value.path, 'Missing required property'));
+        break;
+      }
+      let values: Value[];
+      if (element.isArray) {
+        if (!Array.isArray(value)) {
+          issues.push(structure(path, 'Expected array of values for property'));
+          break;
+        }
+        values = value;
+      } else {
+        if (Array.isArray(value)) {
+          issues.push(structure(path, 'Expected single value for property'));
+          break;
+        }
+        values = [value];
+      }
+      if (values.length < element.min || values.length > element.max) {
+        issues.push(structure(element.path, `Invalid number of values: expected ${element.min}..${Number.isFinite(element.max) ? element.max : '*'}, but found ${values.length}`));
+      }
+      if (property.specified && !matchesSpecifiedValue(value, element)) issues.push(structure(path, 'Value did not match expected pattern'));
+      const slices = property.slicing;
+      const counts = slices ? new Array<number>(slices.slices.length).fill(0) : undefined;
+      for (const v of values) {
+        if (property.invariants.length) this.checkInvariants(v, property.invariants, state);
+        if (isPrimitive(v.type)) this.checkPrimitive(v, state);
+        else if (isEmptyValue(v.value)) issues.push(structure(v.path, 'Invalid empty non-primitive value'));
+        if (property.valueSet && TERMINOLOGY_TYPES.has(v.type) && !state.bound.some((b) => b.path === v.path && b.valueSet === property.valueSet)) {
+          state.bound.push({ valueSet: property.valueSet, type: v.type, value: v.value, path: v.path });
+        }
+        if (slices && counts) {
+          const index = sliceOf(v, slices);
+          if (index >= 0) counts[index]++;
+        }
+      }
+      if (slices && counts) {
+        slices.slices.forEach((slice, i) => {
+          if (counts[i] < slice.min || counts[i] > slice.max) {
+            issues.push(structure(path, `Incorrect number of values provided for slice '${slice.name}': expected ${slice.min}..${Number.isFinite(slice.max) ? slice.max : '*'}, but found ${counts[i]}`));
+          }
+        });
+      }
+    }
+    for (const value of found) {
+      for (const v of arrayify(value) ?? []) {
+        if (isPrimitive(v.type)) continue;
+        const inner = schema.innerTypes.find((t) => t.name === v.type) ?? getDataType(v.type);
+        this.walkObject(v, this.compile(inner), path, state, true);
+      }
+    }
+  }
+
+  private checkInvariants(value: Value, invariants: CompiledInvariant[], state: WalkState): void {
+    for (const invariant of invariants) {
+      let ok = invariant.test?.(value.value);
+      if (ok === undefined) {
+        const variables: Record<string, TypedValue> = { '%context': value, '%ucum': UCUM_VALUE };
+        const resource = state.resources.at(-1);
+        if (resource) variables['%resource'] = resource.value;
+        if (isResource(state.root.value)) variables['%rootResource'] = state.root;
+        try {
+          const result = invariant.atom.eval({ variables }, [value]);
+          ok = result.length === 1 && result[0].value?.valueOf() === true;
+        } catch {
+          state.issues.push({ severity: 'error', expression: value.path, message: 'Error evaluating invariant expression', rule: invariant.key });
+          ok = false;
+        }
+      }
+      if (!ok) {
+        state.issues.push({ severity: 'error', expression: value.path, message: invariant.message, rule: invariant.key });
+        return;
+      }
+    }
+  }
+
+  private checkPrimitive(typed: Value, state: WalkState): void {
+    let value = typed.value;
+    let extensionElement: Record<string, unknown> | undefined;
+    if (value && typeof value === 'object') {
+      // A primitive that carries `_name` extensions arrives boxed with those properties (Medplum's getTypedPropertyValue).
+      const primitive = (value as { valueOf(): unknown }).valueOf();
+      const own = Object.entries(value);
+      if (primitive === value) {
+        extensionElement = value as Record<string, unknown>;
+        value = undefined;
+      } else {
+        const keys = new Set(Object.keys(primitive as object));
+        const extra = own.filter(([k]) => !keys.has(k));
+        if (extra.length) extensionElement = Object.fromEntries(extra);
+        value = primitive;
+      }
+    }
+    const issues = state.issues;
+    const path = typed.path;
+    if (value !== undefined) {
+      const type = typed.type;
+      const expected = JS_TYPE[type];
+      if (!expected) issues.push(structure(path, `Invalid JSON type: ${type} is not a valid FHIR type`));
+      else if (typeof value !== expected) {
+        if (value !== null) issues.push(structure(path, `Invalid JSON type: expected ${expected}, but got ${typeof value}`));
+      } else if (type === 'base64Binary') {
+        if (!isBase64(value as string)) issues.push(structure(path, 'Invalid base64Binary format'));
+      } else if (expected === 'string') checkString(value as string, type, path, issues);
+      else if (expected === 'number') checkNumber(value as number, type, path, issues);
+    }
+    if (extensionElement) {
+      const schema = getDataType('Element');
+      this.walkObject({ type: 'Element', value: extensionElement, path }, this.compile(schema), path, state, false);
+    }
+  }
+
+  /** Medplum's checkAdditionalProperties: every JSON name must be an element of the type (or `_name` of one). */
+  private checkAdditionalProperties(object: Value, type: CompiledType, state: WalkState): void {
+    const value = object.value as Record<string, unknown> | undefined;
+    if (!value || typeof value !== 'object') return;
+    const elements = type.schema.elements;
+    let usedChoices: Map<string, string> | undefined;
+    for (const key in value) {
+      if (key === 'resourceType') continue;
+      const choice = type.choices.size ? choiceOf(key, type.choices, value) : undefined;
+      if (choice) {
+        usedChoices ??= new Map();
+        const previous = usedChoices.get(choice);
+        if (previous) state.issues.push({ severity: 'warning', expression: key, message: `Conflicting choice of type properties: "${key}", "${previous}"` });
+        usedChoices.set(choice, key);
+        continue;
+      }
+      if (!(key in elements) && !(key.charCodeAt(0) === 95 && key.slice(1) in elements) && value[key] !== undefined) {
+        state.issues.push(structure(`${object.path}.${key}`, `Invalid additional property "${key}"`));
+      }
+    }
+  }
+}
+
+const UCUM_VALUE = toTypedValue(UCUM);
+
+/** A contained resource's type is its resourceType (Medplum's toTypedValueWithType). */
+const resourceType = (v: unknown): string => (isResource(v) ? (v as { resourceType: string }).resourceType : 'Resource');
+
+function structure(expression: string, message: string): WalkIssue {
+  return { severity: 'error', expression, message };
+}
+
+/** Medplum's isChoiceOfType: the choice element a JSON name belongs to, when the object holds a value of it. */
+function choiceOf(key: string, choices: Map<string, Set<string>>, object: Record<string, unknown>): string | undefined {
+  const underscore = key.charCodeAt(0) === 95;
+  const name = underscore ? key.slice(1) : key;
+  for (const [prefix, allowed] of choices) {
+    if (!name.startsWith(prefix)) continue;
+    const next = name.charCodeAt(prefix.length);
+    if (name.length !== prefix.length && !(next >= 65 && next <= 90)) continue;
+    for (const candidate of allowed) {
+      if (object[candidate] !== undefined || object['_' + candidate] !== undefined) {
+        if (isEmptyValue(object[candidate]) && object['_' + candidate] === undefined) return undefined;
+        return (underscore ? '_' : '') + prefix + '[x]';
+      }
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function sliceOf(value: Value, slicing: SlicingRules): number {
+  return slicing.slices.findIndex((slice) =>
+    slicing.discriminator.every((d) => arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, slice))),
+  );
+}
+
+function matchesSpecifiedValue(value: Value | Value[], element: InternalSchemaElement): boolean {
+  const typeAndValue = Array.isArray(value) ? value.map((v) => ({ type: v.type, value: v.value })) : { type: value.type, value: value.value };
+  if (element.pattern && !deepIncludes(typeAndValue, element.pattern)) return false;
+  if (element.fixed && !deepEquals(typeAndValue, element.fixed)) return false;
+  return true;
+}
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (typeof v === 'string') return v === '';
+  if (typeof v === 'object') {
+    if (Array.isArray(v)) return v.length === 0;
+    for (const _ in v) return false;
+    return true;
+  }
+  return false;
+}
+
+function checkString(s: string, type: string, path: string, issues: WalkIssue[]): void {
+  if (!s.trim()) {
+    issues.push(structure(path, 'String must contain non-whitespace content'));
+    return;
+  }
+  if (s.length > 1024 * 1024) {
+    issues.push(structure(path, 'String cannot be larger than 1 MB'));
+    return;
+  }
+  const regex = validationRegexes[type];
+  if (regex && !regex.exec(s)) issues.push(structure(path, 'Invalid ' + type + ' format'));
+  else if ((type === 'date' || type === 'dateTime' || type === 'instant') && !isValidCalendarDate(s)) issues.push(structure(path, 'Invalid ' + type + ' value'));
+}
+
+function checkNumber(n: number, type: string, path: string, issues: WalkIssue[]): void {
+  const integer = type === 'integer' || type === 'positiveInt' || type === 'unsignedInt';
+  if (Number.isNaN(n) || !Number.isFinite(n)) issues.push(structure(path, 'Invalid numeric value'));
+  else if (integer && !Number.isInteger(n)) issues.push(structure(path, 'Expected number to be an integer'));
+  else if (type === 'integer' && (n < -INT_MAX - 1 || n > INT_MAX)) issues.push(structure(path, `Expected number to be in the range ${-INT_MAX - 1}..${INT_MAX}`));
+  else if (type === 'positiveInt' && (n < 1 || n > INT_MAX)) issues.push(structure(path, `Expected number to be in the range 1..${INT_MAX}`));
+  else if (type === 'unsignedInt' && (n < 0 || n > INT_MAX)) issues.push(structure(path, `Expected number to be in the range 0..${INT_MAX}`));
+}
+
+function isBase64(s: string): boolean {
+  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z\d+/]+$/.test(padding ? s.slice(0, -padding) : s);
+}
+
+/** Medplum's checkObjectForNull: FHIR JSON has no nulls, except in a primitive array whose `_name` partner fills it. */
+function checkForNull(object: Record<string, unknown>, path: string, issues: WalkIssue[]): void {
+  for (const key in object) {
+    const value = object[key];
+    const at = `${path}.${key}`;
+    if (value === null) issues.push(structure(at, 'Invalid null value'));
+    else if (Array.isArray(value)) {
+      const partner = object[key.startsWith('_') ? key.slice(1) : `_${key}`] as unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] === undefined) issues.push(structure(`${at}[${i}]`, 'Invalid undefined value'));
+        else if (value[i] === null && !partner?.[i]) issues.push(structure(`${at}[${i}]`, 'Invalid null value'));
+        else if (value[i] && typeof value[i] === 'object') checkForNull(value[i] as Record<string, unknown>, `${at}[${i}]`, issues);
+      }
+    } else if (typeof value === 'object') checkForNull(value as Record<string, unknown>, at, issues);
+  }
+}

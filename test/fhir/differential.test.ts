@@ -1,0 +1,163 @@
+// The compiled profile walk (the validator the engine uses) against Medplum's own validator (the oracle, as the
+// engine used it before): the same errors, at the same places, on every MedCom example, on seeded errors, and on the
+// Bundles the engine builds. Also: each invariant compiled into JS gives what FHIRPath gives.
+import { expect } from 'chai';
+import { evalFhirPath } from '@medplum/core';
+import type { Bundle } from 'fhir/r4';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openAdvisRuntime, readSiteSource } from '../../lib/engine/runtime';
+import { COMPILED_INVARIANTS } from '../../lib/fhir/profile-walk';
+import { loadProfilePackages } from '../../lib/fhir/profiles';
+import { createValidator, type MedComValidator } from '../../lib/fhir/validate';
+import { xmlToBundle } from '../../lib/fhir/xml';
+import { parseAdt } from '../../lib/hl7';
+import { createMedplumValidator } from '../support/medplum-oracle';
+import { describeShared, medcomPackages, shared } from '../support/shared';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describeShared('profile walk against the Medplum oracle', function () {
+  let walk: MedComValidator;
+  let oracle: MedComValidator;
+  const errors = (v: MedComValidator, b: Bundle) => v.validate(b).issues.filter((i) => i.severity === 'error').map((i) => `${i.path}: ${i.message}`).sort();
+
+  /** Every MedCom example message: HospitalNotification, Acknowledgement (JSON and XML), messaging. */
+  const examples = (): [string, Bundle][] => {
+    const out: [string, Bundle][] = [];
+    for (const pkg of ['hospitalnotification-3.0.2', 'acknowledgement-2.0.3', 'messaging-2.1.0']) {
+      const dir = path.join(medcomPackages(), pkg, 'example');
+      for (const f of fs.readdirSync(dir).filter((f) => f.startsWith('Bundle-'))) out.push([`${pkg}/${f}`, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))]);
+    }
+    const acks = shared('medcom', 'acknowledgement-docs', 'test-examples-receive');
+    for (const f of fs.readdirSync(acks)) {
+      const text = fs.readFileSync(path.join(acks, f), 'utf8');
+      out.push([`acknowledgement-docs/${f}`, f.endsWith('.xml') ? xmlToBundle(text) : JSON.parse(text)]);
+    }
+    return out;
+  };
+
+  before(() => {
+    const packages = loadProfilePackages(medcomPackages());
+    walk = createValidator(packages);
+    oracle = createMedplumValidator(packages);
+  });
+
+  it('agrees on every MedCom example; all valid but the acknowledgement package\'s copy of the messaging example', () => {
+    const all = examples();
+    expect(all.length).to.be.greaterThan(25);
+    const invalid: string[] = [];
+    for (const [name, bundle] of all) {
+      const found = errors(walk, bundle);
+      expect(found, name).to.deep.equal(errors(oracle, bundle));
+      if (found.length) invalid.push(name);
+    }
+    // Its Provenance targets a MessageHeader that is not the message's own: an error in MedCom's example.
+    expect(invalid).to.deep.equal(['acknowledgement-2.0.3/Bundle-eb26be85-fdb7-454d-a980-95cba6d1745b.json']);
+  });
+
+  it('validates Acknowledgements by their own profiles, and not by HospitalNotification rules', () => {
+    const [, ack] = examples().find(([n]) => n.endsWith('Bundle-bc9535ef-ed94-4060-a928-7baddec7ee71.json'))!;
+    expect(walk.validate(ack).valid).to.equal(true);
+    const entry = (b: Json, type: string): Json => b.entry.find((e: Json) => e.resource.resourceType === type).resource;
+    const seeded: [string, (b: Json) => void, RegExp][] = [
+      ['an error response without its OperationOutcome', (b) => (b.entry = b.entry.filter((e: Json) => e.resource.resourceType !== 'OperationOutcome')), /medcom-acknowledgement-1/],
+      ['a MessageHeader without response', (b) => delete entry(b, 'MessageHeader').response, /response/],
+      ['a response identifier that is no id', (b) => (entry(b, 'MessageHeader').response.identifier = 'not an id'), /response\.identifier.*Invalid id format/],
+      ['an OperationOutcome without issue', (b) => delete entry(b, 'OperationOutcome').issue, /issue/],
+    ];
+    for (const [name, mutate, expected] of seeded) {
+      const broken = structuredClone(ack) as Json;
+      mutate(broken);
+      const found = errors(walk, broken as Bundle);
+      expect(found, name).to.deep.equal(errors(oracle, broken as Bundle));
+      expect(found.some((e) => expected.test(e)), `${name}:\n${found.join('\n')}`).to.equal(true);
+    }
+  });
+
+  it('agrees on seeded errors in a HospitalNotification, each caught by both', () => {
+    const [, original] = examples().find(([n]) => n.endsWith('Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json'))!;
+    const entry = (b: Json, type: string): Json => b.entry.find((e: Json) => e.resource.resourceType === type).resource;
+    const seeded: [string, (b: Json) => void][] = [
+      ['missing CPR', (b) => delete entry(b, 'Patient').identifier],
+      ['wrong class code', (b) => (entry(b, 'Encounter').class.code = 'FLD')],
+      ['missing period.start', (b) => delete entry(b, 'Encounter').period.start],
+      ['no Provenance', (b) => (b.entry = b.entry.filter((e: Json) => e.resource.resourceType !== 'Provenance'))],
+      ['onleave without leave period', (b) => (entry(b, 'Encounter').status = 'onleave')],
+      ['wrong eventCoding', (b) => (entry(b, 'MessageHeader').eventCoding.code = 'care-communication-message')],
+      ['a forbidden Encounter element', (b) => (entry(b, 'Encounter').hospitalization = { admitSource: { text: 'ambulance' } })],
+      ['an unknown element', (b) => (entry(b, 'Patient').nickname = 'Jens')],
+      ['a choice of a type the element does not allow', (b) => {
+        const header = entry(b, 'MessageHeader');
+        header.eventUri = 'urn:x';
+        delete header.eventCoding;
+      }],
+      ['an extension with both value and extensions', (b) => (entry(b, 'MessageHeader').destination[0].extension[0].extension = [{ url: 'x', valueString: 'y' }])],
+      ['a malformed date', (b) => (entry(b, 'Encounter').period.start = '2025-02-30T10:00:00+01:00')],
+      ['a number where a string belongs', (b) => (entry(b, 'Patient').name[0].family = 42)],
+      ['a null', (b) => (entry(b, 'Patient').gender = null)],
+      ['an id that is too long', (b) => (entry(b, 'Encounter').id = 'x'.repeat(65))],
+    ];
+    for (const [name, mutate] of seeded) {
+      const broken = structuredClone(original) as Json;
+      mutate(broken);
+      const found = errors(walk, broken as Bundle);
+      expect(found, name).to.not.deep.equal([]);
+      expect(found, name).to.deep.equal(errors(oracle, broken as Bundle));
+    }
+  });
+
+  it('agrees on the Bundles the engine builds', () => {
+    const runtime = openAdvisRuntime({ site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }), storeFile: ':memory:', profiles: medcomPackages(), now: () => new Date('2025-03-18T13:00:05Z') });
+    try {
+      const fixture = (name: string) => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
+      const bundles: Bundle[] = [];
+      for (const text of [fixture('A01_admitted.hl7'), fixture('A03_home.hl7')]) {
+        const parsed = parseAdt(text);
+        if (!parsed.ok) throw parsed.error;
+        bundles.push(...runtime.engine.process(parsed.adt).notifications.map((n) => n.bundle));
+      }
+      expect(bundles).to.have.length(2);
+      for (const bundle of bundles) {
+        expect(errors(walk, bundle)).to.deep.equal([]);
+        expect(errors(oracle, bundle)).to.deep.equal([]);
+      }
+    } finally {
+      runtime.close();
+    }
+  });
+
+  it('gives for each invariant compiled into JS what its FHIRPath gives, on every value of its type in the examples', () => {
+    const values: Record<string, unknown[]> = {
+      Extension: [{ url: 'a' }, { url: 'a', valueString: 'x', extension: [{ url: 'b', valueString: 'y' }] }, { url: 'a', extension: [] }],
+      BundleEntry: [{}, { request: { method: 'GET', url: 'x' } }, { fullUrl: 'http://x/Patient/1/_history/2', resource: { resourceType: 'Basic' } }, { resource: {} }],
+      Resource: [{ resourceType: 'Patient', contained: [{ resourceType: 'Patient', meta: { versionId: '1' } }] }, { resourceType: 'Patient', contained: [] }],
+      Narrative: [{ status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><script/></div>' }],
+    };
+    const collect = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'extension' || k === 'modifierExtension') values.Extension.push(...(x as unknown[]));
+          if (k === 'entry') values.BundleEntry.push(...(x as Json[]));
+          if (k === 'entry') values.Resource.push(...(x as Json[]).map((e) => e.resource));
+          if (k === 'text') values.Narrative.push(x);
+          collect(x);
+        }
+      }
+    };
+    for (const [, bundle] of examples()) collect(bundle);
+    expect(values.Extension.length).to.be.greaterThan(30);
+    expect(values.BundleEntry.length).to.be.greaterThan(100);
+    for (const [key, { type, test }] of Object.entries(COMPILED_INVARIANTS)) {
+      const expression = key.slice(key.indexOf('|') + 1);
+      for (const value of values[type]) {
+        const decided = test(value);
+        if (decided === undefined) continue;
+        const typed = { type: type === 'Resource' ? (value as Json).resourceType : type, value } as never;
+        const fhirpath = evalFhirPath(expression, typed);
+        expect(decided, `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
+      }
+    }
+  });
+});
