@@ -4,8 +4,7 @@
 //
 // Built as text, not with an XML library: the envelope has a fixed shape of a dozen elements, every value is checked
 // against the XSD's type or escaped, and the tests validate the output against MedCom's XSD with libxml2. Read with
-// @xmldom/xmldom, a namespace-aware DOM parser with no dependencies that loads no DTD and expands no entity; a
-// DOCTYPE is refused before parsing anyway, as lib/fhir/xml.ts does, since an envelope never has one.
+// @xmldom/xmldom (message.ts `parseXml`): namespace-aware, no DTD loaded, no entity expanded, a DOCTYPE refused.
 //
 // Which ids go where (the governance names the fields, not their values):
 // - EnvelopeIdentifier = Bundle.id. Both are new on every transmission: a resend gets a new Bundle.id (MR7.R) and
@@ -14,12 +13,11 @@
 //   message exactly as MedCom's FHIR rules do (MR8.R: same MessageHeader.id = duplicate), and a receipt for any
 //   transmission of a message correlates with its outbox entry.
 
-import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
 import type { Bundle } from 'fhir/r4';
 import { DateTime } from 'luxon';
 import { MedComError } from './errors';
-import { currentProvenance, messageHeaderOf, readBundle, type WireFormat } from './message';
+import { currentProvenance, messageHeaderOf, parseXml, readBundle, type WireFormat } from './message';
 
 export const VANS_NAMESPACE = 'urn:oio:medcom:vans-envelope:1.0.4';
 
@@ -197,17 +195,7 @@ export interface VansEnvelope {
  * MedComError `malformed` (not XML, or a DOCTYPE) or `not-envelope`.
  */
 export function parseVansEnvelope(xml: string): VansEnvelope {
-  if (/<!DOCTYPE/i.test(xml)) throw new MedComError('malformed', 'a VANSEnvelope has no DOCTYPE: a document with one is refused (no entities are expanded)');
-  let root: Element | null;
-  try {
-    root = new DOMParser({
-      onError: (level, message) => {
-        if (level !== 'warning') throw new Error(message);
-      },
-    }).parseFromString(xml, 'text/xml').documentElement;
-  } catch (error) {
-    throw new MedComError('malformed', `the envelope is not well-formed XML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
+  const root = parseXml(xml).documentElement;
   if (!root || root.localName !== 'VANSEnvelope' || root.namespaceURI !== VANS_NAMESPACE) {
     throw new MedComError('not-envelope', `the document is not a VANSEnvelope in the namespace ${VANS_NAMESPACE}`);
   }

@@ -1,9 +1,13 @@
 // Reading and writing MedCom messages on the wire, and finding the parts of them the delivery layer works with:
 // the MessageHeader, the Provenance of the current message, and the organisations at either end.
 //
-// FHIR XML goes through lib/fhir/xml.ts, which refuses a DOCTYPE and never expands an entity, so an inbound
-// acknowledgement cannot make the engine read a local file or reach the network.
+// FHIR XML goes through lib/fhir/xml.ts (FHIR.js), after a strict well-formedness check here: FHIR.js reads a
+// truncated document without complaint, and a cut-off acknowledgement must be refused, not half read. Both refuse a
+// DOCTYPE and neither expands an entity, so an inbound file cannot make the engine read a local file or reach the
+// network.
 
+import { DOMParser } from '@xmldom/xmldom';
+import type { Document } from '@xmldom/xmldom';
 import type { Bundle, FhirResource, MessageHeader, Organization, Provenance } from 'fhir/r4';
 import { bundleToXml, xmlToBundle } from '../fhir/xml';
 import { MedComError } from './errors';
@@ -32,12 +36,31 @@ export function detectFormat(body: string): WireFormat {
 export function readBundle(body: string, format: WireFormat): Bundle {
   let resource: { resourceType?: unknown };
   try {
+    if (format === 'xml') parseXml(body);
     resource = format === 'json' ? (JSON.parse(body) as { resourceType?: unknown }) : xmlToBundle(body);
   } catch (error) {
+    if (error instanceof MedComError) throw error;
     throw new MedComError('malformed', `the body is not readable FHIR ${format.toUpperCase()}: ${(error as Error).message}`, { cause: error });
   }
   if (resource?.resourceType !== 'Bundle') throw new MedComError('not-message', 'the body is not a FHIR Bundle');
   return resource as Bundle;
+}
+
+/**
+ * A strict, non-validating XML parse with @xmldom/xmldom (no dependencies, loads no DTD, expands no entity): any
+ * error, not just a fatal one, refuses the document, and so does a DOCTYPE, which no MedCom document has.
+ */
+export function parseXml(xml: string): Document {
+  if (/<!DOCTYPE/i.test(xml)) throw new MedComError('malformed', 'a document with a DOCTYPE is refused (no entities are expanded)');
+  try {
+    return new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') throw new Error(message);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (error) {
+    throw new MedComError('malformed', `not well-formed XML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
 }
 
 export function writeBundle(bundle: Bundle, format: WireFormat): string {
