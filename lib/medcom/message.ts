@@ -15,8 +15,8 @@ import { MedComError } from './errors';
 /** FHIR JSON or FHIR XML: MedCom receivers must accept both (the same two values as an outbox entry's `format`). */
 export type WireFormat = 'json' | 'xml';
 
-export const GLN_SYSTEM = 'https://www.gs1.org/gln';
-export const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
+const GLN_SYSTEM = 'https://www.gs1.org/gln';
+const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
 
 /** An organisation as the delivery layer reports it: GLN (the VANS address), SOR id and name, each if present. */
 export interface Party {
@@ -40,7 +40,8 @@ export function readBundle(body: string, format: WireFormat): Bundle {
     resource = format === 'json' ? (JSON.parse(body) as { resourceType?: unknown }) : xmlToBundle(body);
   } catch (error) {
     if (error instanceof MedComError) throw error;
-    throw new MedComError('malformed', `the body is not readable FHIR ${format.toUpperCase()}: ${(error as Error).message}`, { cause: error });
+    // Not the parser's message: V8's JSON errors quote the text around the fault, which could be personal data.
+    throw new MedComError('malformed', `the body is not readable FHIR ${format.toUpperCase()}`, { cause: error });
   }
   if (resource?.resourceType !== 'Bundle') throw new MedComError('not-message', 'the body is not a FHIR Bundle');
   return resource as Bundle;
@@ -109,7 +110,7 @@ export function partyOf(bundle: Bundle, reference: string | undefined): Party {
   return partyOfOrganization(org);
 }
 
-export function partyOfOrganization(org: Organization): Party {
+function partyOfOrganization(org: Organization): Party {
   const id = (system: string) => org.identifier?.find((i) => i.system === system)?.value;
   const party: Party = {};
   const gln = id(GLN_SYSTEM);

@@ -136,6 +136,8 @@ describe('MedCom Acknowledgement', () => {
     it('says what is wrong with something that is not an acknowledgement', () => {
       expect(codeOf(() => parseAcknowledgement('not FHIR'))).to.equal('malformed');
       expect(codeOf(() => parseAcknowledgement('{"resourceType":'))).to.equal('malformed');
+      // The error never quotes the text it could not read: it could be personal data.
+      expect(() => parseAcknowledgement('{"cpr": 0101800005}')).to.throw(MedComError).with.property('message').that.not.include('0101800005');
       expect(codeOf(() => parseAcknowledgement('<Bundle xmlns="http://hl7.org/fhir"><id value="x"/>', { format: 'xml' }))).to.equal('malformed');
       expect(codeOf(() => parseAcknowledgement('{"resourceType":"Patient"}'))).to.equal('not-message');
       expect(codeOf(() => parseAcknowledgement(JSON.stringify(stin.bundle)))).to.equal('not-message');
