@@ -46,7 +46,7 @@ export interface ParseAcknowledgementOptions {
   validator?: MedComValidator;
 }
 
-export const ACK_PROFILE = {
+const ACK_PROFILE = {
   message: 'http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgement',
   messageHeader: 'http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader',
   operationOutcome: 'http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-acknowledgement-operationoutcome',
