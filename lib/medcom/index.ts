@@ -1,0 +1,6 @@
+// The MedCom delivery layer: VANS envelopes, acknowledgements and the resend rules, for lib/delivery and the nodes.
+export * from './acknowledgement';
+export * from './envelope';
+export * from './errors';
+export type { Party, WireFormat } from './message';
+export * from './resend';

@@ -1,0 +1,144 @@
+// MedCom's reliable-messaging rules for the sender, as pure decisions (DIGEST.md §7; governance 020, 032, 040, 043;
+// docs/delivery.md says where those documents disagree and what is chosen here). The delivery worker owns the clock,
+// the store and the network; these functions only say what to do next.
+//
+// - No acknowledgement within `ackTimeoutMs` (MedCom: 30 minutes), or a transient-error acknowledgement: resend,
+//   with a new Bundle.id and new send timestamps, the MessageHeader.id and everything else unchanged (MR7.R, MR8.R).
+// - At most `maxResends` resends for both reasons together (MedCom 040: 3), then the message has failed.
+// - fatal-error: the receiver rejected the content and resending it unchanged cannot help; failed at once.
+// - A network error (the envelope never reached VANS, the REST endpoint did not answer) is not a transmission: retry
+//   with exponential back-off, a cap and jitter, without counting it as a resend.
+//
+// The decisions read two fields an outbox entry has: `attempts` = transmissions handed to the network (1 after the
+// first send, so resends = attempts - 1), and, while the entry is `sent`, `nextAttemptAt` = when its
+// acknowledgement is due (see `ackDeadline`).
+
+import type { Bundle } from 'fhir/r4';
+import type { AcknowledgementCode } from './acknowledgement';
+import { currentProvenance, readBundle, writeBundle, type WireFormat } from './message';
+
+export interface RetryPolicy {
+  /** How long to wait for an acknowledgement before resending. MedCom: 30 minutes. */
+  ackTimeoutMs: number;
+  /** Resends after the first transmission, for silence and transient errors together. MedCom 040: 3 (020/043: 2). */
+  maxResends: number;
+  /** Negative acknowledgements that lead to a resend; any other fails the message at once. */
+  resendOn: readonly Exclude<AcknowledgementCode, 'ok'>[];
+  /** How long to wait before resending after a transient-error ("wait and try again"). */
+  transientErrorDelayMs: number;
+  /** Network retries: the first delay, doubled per consecutive failure up to the cap. */
+  networkBaseDelayMs: number;
+  networkMaxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  ackTimeoutMs: 30 * 60_000,
+  maxResends: 3,
+  resendOn: Object.freeze(['transient-error'] as const),
+  transientErrorDelayMs: 5 * 60_000,
+  networkBaseDelayMs: 10_000,
+  networkMaxDelayMs: 15 * 60_000,
+});
+
+/** What the decisions need of an outgoing message; an outbox entry has these fields. */
+export interface DeliveryState {
+  status: 'queued' | 'sent' | 'delivered' | 'failed' | 'dead';
+  /** Transmissions handed to the network: 0 before the first send, 1 after it, 2 after the first resend. */
+  attempts: number;
+  /** While `sent`: when the acknowledgement is due (`ackDeadline` of the send time). */
+  nextAttemptAt: string;
+}
+
+/** Resend at `at` (the entry's next attempt); the message is rebuilt with `resendMessage` when it goes. */
+export interface ResendDecision {
+  action: 'resend';
+  at: string;
+  /** Which resend this is: 1 for the first. */
+  resend: number;
+}
+
+export interface FailedDecision {
+  action: 'failed';
+  /** `rejected`: a negative acknowledgement MedCom says not to resend on; `resends-exhausted`: maxResends used up. */
+  reason: 'rejected' | 'resends-exhausted';
+}
+
+export type SilenceDecision = { action: 'wait'; until: string } | ResendDecision | FailedDecision;
+
+export type AcknowledgementDecision =
+  | { action: 'delivered' }
+  | ResendDecision
+  | FailedDecision
+  /** The message was settled before (delivered or failed): a repeated acknowledgement, to log and keep, nothing else. */
+  | { action: 'duplicate'; status: 'delivered' | 'dead' }
+  /** No message of ours that was sent has this MessageHeader.id: to log and keep for an operator. */
+  | { action: 'unknown' };
+
+/** When the acknowledgement of a transmission at `sentAt` is due: the `nextAttemptAt` of a `sent` entry. */
+export function ackDeadline(sentAt: Date, policy: RetryPolicy = DEFAULT_RETRY_POLICY): string {
+  return new Date(sentAt.getTime() + policy.ackTimeoutMs).toISOString();
+}
+
+/** For a message awaiting its acknowledgement: wait, resend now, or give up. */
+export function decideOnSilence(state: Pick<DeliveryState, 'attempts' | 'nextAttemptAt'>, now: Date, policy: RetryPolicy = DEFAULT_RETRY_POLICY): SilenceDecision {
+  if (now.getTime() < Date.parse(state.nextAttemptAt)) return { action: 'wait', until: state.nextAttemptAt };
+  return resendOrFail(state.attempts, now, policy);
+}
+
+/**
+ * For an acknowledgement that arrived: `state` is the outbox entry with the MessageHeader.id it acknowledges, or
+ * undefined when there is none. A late acknowledgement of an earlier transmission counts like one of the latest:
+ * the receiver answers every copy of a message with the same content.
+ */
+export function decideOnAcknowledgement(
+  ack: { code: AcknowledgementCode },
+  state: Pick<DeliveryState, 'status' | 'attempts'> | undefined,
+  now: Date,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): AcknowledgementDecision {
+  if (!state || state.attempts < 1) return { action: 'unknown' };
+  if (state.status === 'delivered' || state.status === 'dead') return { action: 'duplicate', status: state.status };
+  if (ack.code === 'ok') return { action: 'delivered' };
+  if (!policy.resendOn.includes(ack.code)) return { action: 'failed', reason: 'rejected' };
+  return resendOrFail(state.attempts, new Date(now.getTime() + policy.transientErrorDelayMs), policy);
+}
+
+function resendOrFail(attempts: number, at: Date, policy: RetryPolicy): ResendDecision | FailedDecision {
+  const resend = attempts; // attempts - 1 resends so far; this would be the next
+  return resend <= policy.maxResends ? { action: 'resend', at: at.toISOString(), resend } : { action: 'failed', reason: 'resends-exhausted' };
+}
+
+/**
+ * The delay before retrying after the `failures`-th consecutive network failure (1 for the first), in ms:
+ * base × 2^(failures-1), capped, of which the upper half is random ("equal jitter"), so that many messages that
+ * failed together do not retry together, and no retry comes sooner than half the nominal delay.
+ */
+export function networkRetryDelay(failures: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
+  const nominal = Math.min(policy.networkMaxDelayMs, policy.networkBaseDelayMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(nominal / 2 + random() * (nominal / 2));
+}
+
+/**
+ * The message to send again: a copy with a new Bundle.id (the envelope id), Bundle.timestamp and the send time of the
+ * message's own Provenance (occurredDateTime and recorded) set to `now`. The MessageHeader.id stays: it is how the
+ * receiver knows the message as a duplicate and how its acknowledgement finds ours. Carried-forward Provenances of
+ * earlier messages are not touched.
+ */
+export function resendMessage(bundle: Bundle, now: string, newId: () => string = () => crypto.randomUUID()): Bundle {
+  const copy = structuredClone(bundle);
+  const provenance = currentProvenance(copy);
+  const before = provenance.occurredDateTime;
+  copy.id = newId();
+  copy.timestamp = now;
+  provenance.occurredDateTime = now;
+  provenance.recorded = now;
+  // The narrative shows the send time (lib/fhir/bundle.ts writes it); keep it telling the truth.
+  if (before && provenance.text?.div) provenance.text.div = provenance.text.div.split(before).join(now);
+  return copy;
+}
+
+/** `resendMessage` on a serialised message: the new Bundle.id and body, as an outbox update's `resend` wants them. */
+export function resendBody(body: string, format: WireFormat, now: string, newId?: () => string): { bundleId: string; body: string } {
+  const resent = resendMessage(readBundle(body, format), now, newId);
+  return { bundleId: resent.id!, body: writeBundle(resent, format) };
+}

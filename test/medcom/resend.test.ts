@@ -1,0 +1,167 @@
+// MedCom's reliable-messaging rules for the sender as pure decisions (docs/delivery.md): what a resent message
+// changes and keeps, when to resend, when to give up, and how network errors back off without counting as resends.
+import { expect } from 'chai';
+import type { Bundle, MessageHeader, Provenance } from 'fhir/r4';
+import { loadProfilePackages } from '../../lib/fhir/profiles';
+import { createValidator } from '../../lib/fhir/validate';
+import { bundleToXml, xmlToBundle } from '../../lib/fhir/xml';
+import { MedComError } from '../../lib/medcom/errors';
+import {
+  ackDeadline,
+  decideOnAcknowledgement,
+  decideOnSilence,
+  DEFAULT_RETRY_POLICY,
+  networkRetryDelay,
+  resendBody,
+  resendMessage,
+  type DeliveryState,
+} from '../../lib/medcom/resend';
+import { describeShared, medcomPackages } from '../support/shared';
+import { admissionAndDischarge, counter } from './messages';
+
+const [, slhj] = admissionAndDischarge();
+const later = '2025-03-18T14:35:00+01:00';
+const provenances = (b: Bundle) => b.entry!.map((e) => e.resource!).filter((r): r is Provenance => r.resourceType === 'Provenance');
+const minutes = (n: number) => n * 60_000;
+
+describe('MedCom resend rules', () => {
+  describe('resendMessage', () => {
+    const resent = resendMessage(slhj.bundle, later, counter('99999999'));
+
+    it('gives the message a new Bundle.id and a new send time, and keeps its MessageHeader.id', () => {
+      expect(resent.id).to.equal('99999999-0000-4000-8000-000000000001');
+      expect(resent.timestamp).to.equal(later);
+      expect((resent.entry![0].resource as MessageHeader).id).to.equal(slhj.messageHeaderId);
+      const current = provenances(resent)[1];
+      expect(current.target[0].reference).to.equal(`MessageHeader/${slhj.messageHeaderId}`);
+      expect(current.occurredDateTime).to.equal(later);
+      expect(current.recorded).to.equal(later);
+      expect(current.text!.div).to.include(later).and.not.include('2025-03-18T14:05:00+01:00');
+    });
+
+    it('changes nothing else: the carried-forward Provenance of the STIN, the Patient, the Encounter, every id', () => {
+      const strip = (b: Bundle) => {
+        const copy = structuredClone(b);
+        delete copy.id;
+        delete copy.timestamp;
+        const current: Partial<Provenance> = provenances(copy)[1];
+        delete current.occurredDateTime;
+        delete current.recorded;
+        delete current.text;
+        return copy;
+      };
+      expect(strip(resent)).to.deep.equal(strip(slhj.bundle));
+      expect(provenances(resent)[0]).to.deep.equal(provenances(slhj.bundle)[0]);
+    });
+
+    it('leaves the message it was given as it was', () => {
+      expect(slhj.bundle.timestamp).to.equal('2025-03-18T14:05:00+01:00');
+      expect(provenances(slhj.bundle)[1].recorded).to.equal('2025-03-18T14:05:00+01:00');
+    });
+
+    it('gives every resend its own Bundle.id by default', () => {
+      const a = resendMessage(slhj.bundle, later);
+      const b = resendMessage(slhj.bundle, later);
+      expect(a.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(a.id).not.to.equal(b.id);
+    });
+
+    it('resends a serialised body in its own format, JSON or XML, returning what an outbox update needs', () => {
+      const json = resendBody(JSON.stringify(slhj.bundle), 'json', later, counter('88888888'));
+      expect(json.bundleId).to.equal('88888888-0000-4000-8000-000000000001');
+      expect(JSON.parse(json.body)).to.deep.equal(resendMessage(slhj.bundle, later, counter('88888888')));
+      const xml = resendBody(bundleToXml(slhj.bundle), 'xml', later, counter('88888888'));
+      expect(xml.body).to.match(/^<\?xml/);
+      expect(xmlToBundle(xml.body).id).to.equal(json.bundleId);
+      expect(provenances(xmlToBundle(xml.body))[1].recorded).to.equal(later);
+    });
+
+    it('refuses a message without a Provenance of its own', () => {
+      const broken = structuredClone(slhj.bundle);
+      broken.entry = broken.entry!.filter((e) => e.resource!.resourceType !== 'Provenance');
+      expect(() => resendMessage(broken, later)).to.throw(MedComError).with.property('code', 'incomplete-message');
+    });
+  });
+
+  describe('decideOnSilence', () => {
+    const sentAt = new Date('2025-03-11T07:00:00Z');
+    const sent = (attempts: number): Pick<DeliveryState, 'attempts' | 'nextAttemptAt'> => ({ attempts, nextAttemptAt: ackDeadline(sentAt) });
+
+    it('waits 30 minutes for the acknowledgement by default', () => {
+      expect(ackDeadline(sentAt)).to.equal('2025-03-11T07:30:00.000Z');
+      expect(decideOnSilence(sent(1), new Date(sentAt.getTime() + minutes(29)))).to.deep.equal({ action: 'wait', until: '2025-03-11T07:30:00.000Z' });
+    });
+
+    it('then resends, at most 3 times, then the message has failed', () => {
+      const due = new Date(sentAt.getTime() + minutes(30));
+      expect(decideOnSilence(sent(1), due)).to.deep.equal({ action: 'resend', at: due.toISOString(), resend: 1 });
+      expect(decideOnSilence(sent(3), due)).to.deep.equal({ action: 'resend', at: due.toISOString(), resend: 3 });
+      expect(decideOnSilence(sent(4), due)).to.deep.equal({ action: 'failed', reason: 'resends-exhausted' });
+    });
+
+    it('follows a configured policy: another timeout, 2 resends (as governance 020/043 says)', () => {
+      const policy = { ...DEFAULT_RETRY_POLICY, ackTimeoutMs: minutes(60), maxResends: 2 };
+      const state = { attempts: 3, nextAttemptAt: ackDeadline(sentAt, policy) };
+      expect(decideOnSilence(state, new Date(sentAt.getTime() + minutes(45)), policy).action).to.equal('wait');
+      expect(decideOnSilence(state, new Date(sentAt.getTime() + minutes(60)), policy)).to.deep.equal({ action: 'failed', reason: 'resends-exhausted' });
+    });
+  });
+
+  describe('decideOnAcknowledgement', () => {
+    const now = new Date('2025-03-11T07:05:00Z');
+    const sent = (attempts = 1, status: DeliveryState['status'] = 'sent') => ({ status, attempts });
+
+    it('ok: delivered', () => {
+      expect(decideOnAcknowledgement({ code: 'ok' }, sent(), now)).to.deep.equal({ action: 'delivered' });
+    });
+
+    it('transient-error: resend after a pause, counted with the silence resends, at most 3', () => {
+      expect(decideOnAcknowledgement({ code: 'transient-error' }, sent(1), now)).to.deep.equal({ action: 'resend', at: '2025-03-11T07:10:00.000Z', resend: 1 });
+      expect(decideOnAcknowledgement({ code: 'transient-error' }, sent(4), now)).to.deep.equal({ action: 'failed', reason: 'resends-exhausted' });
+    });
+
+    it('fatal-error: failed at once, since the same content would be rejected again; a policy may resend on it', () => {
+      expect(decideOnAcknowledgement({ code: 'fatal-error' }, sent(1), now)).to.deep.equal({ action: 'failed', reason: 'rejected' });
+      const policy = { ...DEFAULT_RETRY_POLICY, resendOn: ['transient-error', 'fatal-error'] as const };
+      expect(decideOnAcknowledgement({ code: 'fatal-error' }, sent(1), now, policy).action).to.equal('resend');
+      const none = { ...DEFAULT_RETRY_POLICY, resendOn: [] };
+      expect(decideOnAcknowledgement({ code: 'transient-error' }, sent(1), now, none)).to.deep.equal({ action: 'failed', reason: 'rejected' });
+    });
+
+    it('a late acknowledgement of an earlier transmission settles the message, also while a resend is pending', () => {
+      expect(decideOnAcknowledgement({ code: 'ok' }, sent(2, 'failed'), now)).to.deep.equal({ action: 'delivered' });
+      expect(decideOnAcknowledgement({ code: 'ok' }, sent(2, 'queued'), now)).to.deep.equal({ action: 'delivered' });
+    });
+
+    it('an acknowledgement of a settled message is a duplicate; of no message sent, unknown', () => {
+      expect(decideOnAcknowledgement({ code: 'ok' }, sent(1, 'delivered'), now)).to.deep.equal({ action: 'duplicate', status: 'delivered' });
+      expect(decideOnAcknowledgement({ code: 'fatal-error' }, sent(2, 'dead'), now)).to.deep.equal({ action: 'duplicate', status: 'dead' });
+      expect(decideOnAcknowledgement({ code: 'ok' }, undefined, now)).to.deep.equal({ action: 'unknown' });
+      expect(decideOnAcknowledgement({ code: 'ok' }, sent(0, 'queued'), now)).to.deep.equal({ action: 'unknown' });
+    });
+  });
+
+  describe('networkRetryDelay', () => {
+    it('doubles per consecutive failure from 10 s, between half and all of the nominal delay', () => {
+      expect([1, 2, 3, 4].map((n) => networkRetryDelay(n, DEFAULT_RETRY_POLICY, () => 1))).to.deep.equal([10_000, 20_000, 40_000, 80_000]);
+      expect([1, 2, 3, 4].map((n) => networkRetryDelay(n, DEFAULT_RETRY_POLICY, () => 0))).to.deep.equal([5_000, 10_000, 20_000, 40_000]);
+      expect(networkRetryDelay(3, DEFAULT_RETRY_POLICY, () => 0.5)).to.equal(30_000);
+    });
+
+    it('stops growing at the cap (15 minutes by default), however long the network is down', () => {
+      expect(networkRetryDelay(8, DEFAULT_RETRY_POLICY, () => 1)).to.equal(minutes(15));
+      expect(networkRetryDelay(1000, DEFAULT_RETRY_POLICY, () => 1)).to.equal(minutes(15));
+      expect(networkRetryDelay(1000, { ...DEFAULT_RETRY_POLICY, networkMaxDelayMs: minutes(2) }, () => 0)).to.equal(minutes(1));
+    });
+  });
+});
+
+describeShared('MedCom resend rules against the profiles', function () {
+  it('a resent message is still a valid HospitalNotification, in JSON and after XML', () => {
+    const validator = createValidator(loadProfilePackages(medcomPackages()));
+    const errors = (b: Bundle) => validator.validate(b).issues.filter((i) => i.severity === 'error');
+    const resent = resendMessage(slhj.bundle, later);
+    expect(errors(resent)).to.deep.equal([]);
+    expect(errors(xmlToBundle(resendBody(bundleToXml(slhj.bundle), 'xml', later).body))).to.deep.equal([]);
+  });
+});
