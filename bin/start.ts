@@ -49,6 +49,8 @@ const env = {
   ADVIS_SITE_FILE: process.env.ADVIS_SITE_FILE ?? path.join(userDir, 'site.json'),
   ADVIS_STORE_FILE: process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
   ADVIS_FHIR_PACKAGES: profileDirectory(),
+  ADVIS_MLLP_HOST: process.env.ADVIS_MLLP_HOST ?? '127.0.0.1',
+  ADVIS_MLLP_PORT: process.env.ADVIS_MLLP_PORT ?? '2575',
 };
 // ADVIS_NODE_RED picks another installed Node-RED package (the tests run the 5.x alias this way).
 const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);

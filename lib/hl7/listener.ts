@@ -87,13 +87,14 @@ interface Connection {
   warnedSkipped: boolean;
 }
 
-export interface MllpListener {
-  on(event: 'message', listener: (received: ReceivedMessage) => void): this;
-  on(event: 'warning', listener: (text: string) => void): this;
-  on(event: 'stats', listener: (stats: ListenerStats) => void): this;
+/** The listener's events; `warning` texts name counts, addresses and reasons, never message content. */
+interface ListenerEvents {
+  message: [received: ReceivedMessage];
+  warning: [text: string];
+  stats: [stats: ListenerStats];
 }
 
-export class MllpListener extends EventEmitter {
+export class MllpListener extends EventEmitter<ListenerEvents> {
   private server: net.Server | null = null;
   private readonly connections = new Map<number, Connection>();
   private nextConnection = 1;

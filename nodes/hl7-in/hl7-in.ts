@@ -29,7 +29,7 @@ export = function (RED: NodeAPI): void {
           ...ref,
           listener: listener.id,
           controlId: message.get('MSH', 10),
-          messageType: message.get('MSH', 9),
+          messageType: message.raw('MSH', 9),
           remoteAddress,
         };
         this.send({ payload: message.text, hl7 } as never);

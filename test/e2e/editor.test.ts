@@ -58,6 +58,19 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     expect(await page.inputValue('#node-config-input-siteFile')).to.equal('${ADVIS_SITE_FILE}');
     await page.selectOption('#node-config-input-siteSource', 'inline');
     await page.waitForSelector('#node-config-input-site-editor', { state: 'visible' });
+    await page.click('#node-config-dialog-cancel');
+    const hl7Types = await page.evaluate(() => ['hl7 in', 'hl7 response', 'hl7 out', 'hl7-listener'].map((t) => [t, RED.nodes.getType(t)?.category, RED.nodes.getType(t)?.outputs]));
+    expect(hl7Types).to.deep.equal([['hl7 in', 'advis', 1], ['hl7 response', 'advis', 0], ['hl7 out', 'advis', 1], ['hl7-listener', 'config', undefined]]);
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('hl7in1')));
+    await page.waitForSelector('#node-input-ackMode', { state: 'visible' });
+    expect(await page.inputValue('#node-input-ackMode')).to.equal('flow');
+    expect(await page.isVisible('#node-input-responseTimeout')).to.equal(true);
+    await page.selectOption('#node-input-ackMode', 'receipt');
+    expect(await page.isVisible('#node-input-responseTimeout')).to.equal(false);
+    await page.click('#node-dialog-cancel');
+    await page.evaluate(() => RED.editor.editConfig('', 'hl7-listener', 'mllp1'));
+    await page.waitForSelector('#node-config-input-port', { state: 'visible' });
+    expect(await page.inputValue('#node-config-input-port')).to.equal('${ADVIS_MLLP_PORT}');
     expect(errors).to.deep.equal([]);
   });
 
@@ -66,6 +79,10 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('advis1')));
     await page.waitForSelector('label[for="node-input-site"]');
     expect(await page.textContent('label[for="node-input-site"]')).to.include('Sted');
+    await page.click('#node-dialog-cancel');
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('hl7in1')));
+    await page.waitForSelector('#node-input-ackMode', { state: 'visible' });
+    expect(await page.textContent('#node-input-ackMode option[value="flow"]')).to.equal('efter flowet (hl7 response-node)');
     expect(errors).to.deep.equal([]);
   });
 });

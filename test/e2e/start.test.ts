@@ -1,7 +1,9 @@
 // What `npm start` does, run for real: Node-RED's own launcher with this package linked into a fresh user directory,
 // the region flow and its site file, the embedded SQLite store; ADT posted over HTTP as a user would paste it.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runtimePackage } from '../support/node-red';
 import { startAdvis, type RunningAdvis } from '../support/runtime';
@@ -28,9 +30,14 @@ describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
       ['advis-site', null],
       ['adt-parse', null],
       ['advis', null],
+      ['hl7-listener', null],
+      ['hl7-in', null],
+      ['hl7-response', null],
+      ['hl7-out', null],
     ]);
     const da = await (await fetch(`${base}/nodes/messages?lng=da`)).json();
     expect(da['@advis-engine/node-red/advis'].advis.label.outputNone).to.equal('intet advis (msg.advis.reason)');
+    expect(da['@advis-engine/node-red/hl7-in']['hl7-in'].ackMode.flow).to.equal('efter flowet (hl7 response-node)');
   });
 
   it('turns pasted ADT into a STIN and then an SLHJ, stored in the SQLite file under the data folder', async () => {
@@ -47,6 +54,21 @@ describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
     expect((await response.json()).error).to.match(/MSH/);
     const again = await (await post(fixture('A01_admitted.hl7'))).json();
     expect(again).to.include({ advis: 'STIN', replayed: true });
+  });
+
+  it('acknowledges ADT sent over MLLP with `advis send`: AA once stored, AR with the reason for an unreadable time', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-send-'));
+    const a01 = fixture('A01_admitted.hl7').replace(/^(MSH(?:\|[^|\r\n]*){8}\|)[^|\r\n]*/m, '$1MLLP-1');
+    const bad = a01.replace(/^(MSH(?:\|[^|\r\n]*){8}\|)[^|\r\n]*/m, '$1MLLP-2').replace(/^EVN\|A01\|[^|\r\n]*/m, 'EVN|A01|2025-13-45');
+    fs.writeFileSync(path.join(dir, 'in.hl7'), `${a01}\n\n${bad}\n`);
+    const run = spawnSync(process.execPath, [path.join('dist', 'bin', 'advis.js'), 'send', '--port', String(advis.mllpPort), path.join(dir, 'in.hl7')], { encoding: 'utf8' });
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { code: string; controlId: string; text: string });
+    expect(lines.map((l) => [l.code, l.controlId])).to.deep.equal([
+      ['AA', 'MLLP-1'],
+      ['AR', 'MLLP-2'],
+    ]);
+    expect(lines[1]!.text).to.match(/EVN-2/);
+    expect(run.status).to.equal(1);
   });
 
   it('logs no CPR number', () => {

@@ -17,7 +17,8 @@ function loadFlow(file: string): FlowNode[] {
   return flow.some((n) => n.type === 'tab') ? nodes : [{ id: tab, type: 'tab' }, ...nodes];
 }
 
-const core = ['common/20-inject.js', 'common/90-comment.js', 'common/25-catch.js', 'function/15-change.js', 'network/21-httpin.js'].map(coreNode);
+const core = ['common/20-inject.js', 'common/90-comment.js', 'common/25-catch.js', 'function/15-change.js', 'function/10-switch.js', 'network/21-httpin.js'].map(coreNode);
+const hl7 = [nodes.listener, nodes.hl7In, nodes.hl7Response];
 
 function firstMessage(id: string): Promise<Record<string, unknown>> {
   return new Promise((resolve) => helper.getNode(id).on('input', (msg) => resolve(msg)));
@@ -33,7 +34,7 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
   const saved = { ...process.env };
   afterEach(async () => {
     await helper.unload();
-    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES']) {
+    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES', 'ADVIS_MLLP_HOST', 'ADVIS_MLLP_PORT']) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
@@ -42,6 +43,8 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     process.env.ADVIS_SITE_FILE = path.join(process.cwd(), 'flows', 'region.site.json');
     process.env.ADVIS_STORE_FILE = ':memory:';
     process.env.ADVIS_FHIR_PACKAGES = medcomPackages();
+    process.env.ADVIS_MLLP_HOST = '127.0.0.1';
+    process.env.ADVIS_MLLP_PORT = '0';
   });
 
   it('example "adt parse - read an ADT message" shows msg.adt', async () => {
@@ -61,7 +64,7 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
   });
 
   it('the region flow (flows/region.json) turns its injected A01 and A03 into STIN and SLHJ', async () => {
-    await helper.load([...core, nodes.site, nodes.parse, nodes.advis], loadFlow(path.join('flows', 'region.json')));
+    await helper.load([...core, ...hl7, nodes.site, nodes.parse, nodes.advis], loadFlow(path.join('flows', 'region.json')));
     const seen: string[] = [];
     const done = new Promise<void>((resolve) =>
       helper.getNode('dbg1').on('input', (msg) => {

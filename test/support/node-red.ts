@@ -19,6 +19,10 @@ export const nodes = {
   site: require('../../nodes/advis-site/advis-site'),
   parse: require('../../nodes/adt-parse/adt-parse'),
   advis: require('../../nodes/advis/advis'),
+  listener: require('../../nodes/hl7-listener/hl7-listener'),
+  hl7In: require('../../nodes/hl7-in/hl7-in'),
+  hl7Response: require('../../nodes/hl7-response/hl7-response'),
+  hl7Out: require('../../nodes/hl7-out/hl7-out'),
 };
 
 export { helper };

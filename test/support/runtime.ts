@@ -10,6 +10,8 @@ import { medcomPackages } from './shared';
 
 export interface RunningAdvis {
   base: string;
+  /** The region flow's MLLP port (hl7 in). */
+  mllpPort: number;
   dataDir: string;
   log(): string;
   stop(): void;
@@ -28,10 +30,11 @@ function freePort(): Promise<number> {
 export async function startAdvis(): Promise<RunningAdvis> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
   const port = await freePort();
+  const mllpPort = await freePort();
   // A clean environment for the product's own settings: start.js decides them from the data folder.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_')));
   const child = spawn(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'start.js')], {
-    env: { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
+    env: { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -45,5 +48,5 @@ export async function startAdvis(): Promise<RunningAdvis> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { base: `http://127.0.0.1:${port}`, dataDir, log: () => log, stop: () => child.kill('SIGTERM') };
+  return { base: `http://127.0.0.1:${port}`, mllpPort, dataDir, log: () => log, stop: () => child.kill('SIGTERM') };
 }
