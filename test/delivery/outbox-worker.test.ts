@@ -164,7 +164,7 @@ describe('delivery: outbox worker', () => {
 
       // For a message the store has never seen.
       const unknown = foreign.replace(/<Data>[^<]+<\/Data>/, (data) => {
-        const ack = Buffer.from(data.slice(6, -7), 'base64').toString('utf8').replace(stay.messages[0], '99999999-0000-4000-8000-000000000000');
+        const ack = Buffer.from(data.slice(6, -7), 'base64').toString('utf8').replaceAll(stay.messages[0], '99999999-0000-4000-8000-000000000000');
         return `<Data>${Buffer.from(ack).toString('base64')}</Data>`;
       });
       fs.writeFileSync(path.join(inbox, 'zz-unknown.xml'), unknown);
