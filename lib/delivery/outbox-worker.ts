@@ -339,7 +339,7 @@ export class OutboxWorker {
     if (transport.kind === 'rest') return { messageHeaderId: entry.messageHeaderId, body, contentType: MIME_TYPE[entry.format] };
     const bundle = readBundle(body, entry.format);
     const senderGln = transport.senderGln ?? partyOf(bundle, messageHeaderOf(bundle).sender?.reference).gln;
-    if (!senderGln) throw new MedComError('incomplete-message', 'the MessageHeader.sender organisation has no GLN for the VANS envelope');
+    if (!senderGln) throw new MedComError('incomplete-message', 'the MessageHeader.sender organisation has no GLN for the VANS envelope: give the department a GLN, or set the sender GLN of the VANS delivery');
     const envelope = buildVansEnvelope({ senderGln, receiverGln: entry.receiverGln, body, format: entry.format, sentAt: at, namePostfix: transport.namePostfix });
     return { messageHeaderId: entry.messageHeaderId, body: envelope, contentType: 'application/xml' };
   }
