@@ -42,7 +42,7 @@ import {
 import type { MedComValidator } from '../fhir/validate';
 import type { AdvisStore, AuditEntry, OutboxEntry, OutboxUpdate } from '../store';
 import { deadLetter, requeue } from './outbox-actions';
-import type { OutgoingMessage, Sink, SinkResponse } from './sink';
+import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
 import type { InboxFile, InboxVerdict, VansInbox } from './vans-folder';
 
 /** How messages leave: in a VANS envelope through the folder sink, or as a bare Bundle POSTed to a FHIR endpoint. */
@@ -123,6 +123,10 @@ export class OutboxWorker {
   private readonly newId: () => string;
   private readonly emit: (event: DeliveryEvent) => void;
   private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void;
+  /** Results of finished sends waiting for the next group commit (see `durably`). */
+  private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
+  /** While a group commit runs: the events it emits, sent on once it is durable. */
+  private held?: DeliveryEvent[];
   /** Consecutive network failures per message, for the back-off; forgotten on success and on restart. */
   private readonly networkFailures = new Map<string, number>();
   /** The tail of the serialised work. */
@@ -142,6 +146,10 @@ export class OutboxWorker {
     this.newId = options.newId ?? (() => crypto.randomUUID());
     const onEvent = options.onEvent;
     this.emit = (event) => {
+      if (this.held) {
+        this.held.push(event);
+        return;
+      }
       try {
         onEvent?.(event);
       } catch (error) {
@@ -295,6 +303,12 @@ export class OutboxWorker {
     }
     const receipt = await this.transport.sink.deliver(outgoing);
     const done = this.now();
+    await this.durably(() => this.settle(entry, receipt, resend, done));
+  }
+
+  /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
+  private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: { bundleId: string; body: string } | undefined, done: Date): void {
+    const messageHeaderId = entry.messageHeaderId;
     if (receipt.outcome === 'delivered') {
       this.networkFailures.delete(messageHeaderId);
       const type = entry.attempts > 0 ? 'resent' : 'sent';
@@ -318,6 +332,44 @@ export class OutboxWorker {
     this.commitAfterSend(entry, { status: 'failed', nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
     this.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
     this.log('warn', `message ${messageHeaderId} (stay ${entry.stayKey}) not handed over, retry at ${retryAt}: ${receipt.message}`);
+  }
+
+  /**
+   * Runs `write` in the next group commit: sends that finish together share one transaction, so one fsync, which
+   * is what bounds the drain rate on a disk that syncs slowly. Each write still makes its own commits (a savepoint
+   * each), and the events they emit go out only once the group is durable. Rejects with a write's own error.
+   */
+  private durably(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ write, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (this.writes.length === 1) setImmediate(() => this.commitWrites());
+    });
+  }
+
+  private commitWrites(): void {
+    const writes = this.writes;
+    this.writes = [];
+    const failures = new Map<(typeof writes)[number], unknown>();
+    const events: DeliveryEvent[] = [];
+    this.held = events;
+    try {
+      this.store.batch(() => {
+        for (const w of writes) {
+          try {
+            w.write();
+          } catch (error) {
+            failures.set(w, error ?? new Error('write failed'));
+          }
+        }
+      });
+    } catch (error) {
+      for (const w of writes) w.done(error ?? new Error('commit failed'));
+      return;
+    } finally {
+      this.held = undefined;
+    }
+    events.forEach((event) => this.emit(event));
+    for (const w of writes) w.done(failures.get(w));
   }
 
   /**
