@@ -196,7 +196,8 @@ export class OutboxWorker {
   enqueue(messageHeaderId: string): OutboxEntry {
     const entry = this.store.getOutbox(messageHeaderId);
     if (!entry) throw new Error(`the outbox has no message with MessageHeader.id ${messageHeaderId}: it was not committed`);
-    this.emit({ ...this.describe(entry), type: 'queued' });
+    // A round may have sent it already, between the advis node's commit and this call: then that is the news.
+    if (entry.status === 'queued') this.emit({ ...this.describe(entry), type: 'queued' });
     this.wake();
     return entry;
   }
@@ -275,9 +276,13 @@ export class OutboxWorker {
         }
         const entry = batch.shift()!;
         if (inFlight.has(entry.stayKey)) continue;
+        const sending = this.send(entry.messageHeaderId).catch((error: unknown) => {
+          // The store failed under this send; the entry is still queued and goes again next round.
+          this.log('error', `message ${entry.messageHeaderId} (stay ${entry.stayKey}): ${(error as Error).message}`);
+        });
         inFlight.set(
           entry.stayKey,
-          this.send(entry.messageHeaderId).finally(() => inFlight.delete(entry.stayKey)),
+          sending.finally(() => inFlight.delete(entry.stayKey)),
         );
       }
       if (!inFlight.size) return;
