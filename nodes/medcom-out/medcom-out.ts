@@ -1,8 +1,8 @@
 // The `medcom out` node: delivers the site's outbox to the municipalities through a VANS or FHIR REST sink config
 // node. Input: the advis messages of an `advis` node (msg.advis.messageHeaderId; the advis node has already committed
 // the message to the outbox, so this node only checks it is there and wakes the worker), or a manual action:
-// msg.topic `resend` / `dead-letter` with msg.payload = a MessageHeader.id, or `poll` to read the inbox and act on
-// what is due now. Output 1: the advis message, once its delivery is queued. Output 2: delivery events.
+// msg.topic `resend` / `dead-letter` with msg.payload = a MessageHeader.id, `poll` to read the inbox and act on
+// what is due now, or `acknowledgement` with a MedCom Acknowledgement (text or Bundle) in msg.payload. Output 1: the advis message, once its delivery is queued. Output 2: delivery events.
 //
 // One outbox worker per node, started with the flow: messages committed while Node-RED was down, or by the command
 // line, go out too. Only one medcom out node may deliver for a site, since two workers on one store would send
@@ -106,6 +106,15 @@ export = function (RED: NodeAPI): void {
       }
       if (action === 'poll') {
         void worker.tick().then(() => done());
+        return;
+      }
+      if (action === 'acknowledgement') {
+        // An acknowledgement that came another way (an http in node for a REST receiver that answers later).
+        const body = typeof msg.payload === 'string' ? msg.payload : Buffer.isBuffer(msg.payload) ? msg.payload.toString('utf8') : JSON.stringify(msg.payload);
+        void worker.acknowledge(body).then((result) => {
+          if (result === 'unreadable') done(new Error('msg.payload is not a MedCom acknowledgement'));
+          else done();
+        });
         return;
       }
       const id = msg.advis?.messageHeaderId;

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeliveryEvent } from '../../lib/delivery';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
-import { startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
+import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
 import { startVansSimulator } from '../support/vans-simulator';
@@ -121,6 +121,25 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       expect((await caught.until(() => true)).error!.message).to.include(`the message ${id} is already delivered`);
       helper.getNode('out1').receive({ payload: {} });
       expect((await caught.until((m) => /msg\.advis\.messageHeaderId/.test(m.error!.message))).error!.message).to.match(/first output of an advis node/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('REST: an acknowledgement that comes later, through the flow, settles the message', async () => {
+    const receiver = await startFhirReceiver();
+    try {
+      receiver.answerNext('accepted');
+      const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'none' };
+      await helper.load(deliveryNodes, flow([rest], { transport: 'rest', rest: 'rest1' }));
+      const events = collect('events');
+      const caught = collect('caught');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const id = event(await events.until(is('sent'))).messageHeaderId;
+      helper.getNode('out1').receive({ topic: 'acknowledgement', payload: JSON.parse(acknowledgement(id, 'ok', false)) });
+      await events.until(is('acknowledged', 'ok'));
+      helper.getNode('out1').receive({ topic: 'acknowledgement', payload: '<Bundle xmlns="http://hl7.org/fhir"/>' });
+      expect((await caught.until(() => true)).error!.message).to.include('msg.payload is not a MedCom acknowledgement');
     } finally {
       await receiver.close();
     }
