@@ -228,6 +228,44 @@ describe('delivery: outbox worker', () => {
       expect(new Set(arrived).size).to.equal(all.length);
       expect(inOrderPerStay(stays, arrived)).to.equal(true);
     });
+
+    it('a crash between handing a message over and recording it: sent again on restart as the same transmission, never lost', async () => {
+      const file = path.join(dir, 'advis.db');
+      const first = openSqliteStore(file);
+      const [stay] = seedOutbox(first, 1);
+      const id = stay.messages[0];
+      // The process dies right after the file is complete: the worker never hears back, so nothing is recorded.
+      let handedOver!: () => void;
+      const handed = new Promise<void>((resolve) => (handedOver = resolve));
+      const folder = new VansFolderSink({ dir: outbox, now: () => now });
+      const dying: Sink = {
+        deliver: async (message) => {
+          await folder.deliver(message);
+          handedOver();
+          return new Promise(() => undefined);
+        },
+        close: async () => undefined,
+      };
+      void new OutboxWorker({ store: first, transport: { kind: 'vans', sink: dying }, concurrency: 1, now: clock }).tick();
+      await handed;
+      first.close();
+      now += MINUTE; // the restart takes a while
+
+      const second = openSqliteStore(file);
+      closers.push(() => second.close());
+      expect(second.getOutbox(id)).to.include({ status: 'queued', attempts: 0 });
+      const w = worker(second, vansTransport(), 1);
+      await w.tick();
+      vans.step();
+      await w.tick();
+      expect(statuses(second, stay.messages)).to.deep.equal(['delivered', 'delivered']);
+      const copies = vans.received.filter((d) => d.messageHeaderId === id);
+      // At least once: the copy is the very same transmission (same Bundle.id, so the same EnvelopeIdentifier), which
+      // VANS and the municipality recognise (MedCom MR8.R); its second acknowledgement is kept as a duplicate.
+      expect(copies.map((d) => d.bundleId)).to.deep.equal([second.getOutbox(id)!.bundleId, second.getOutbox(id)!.bundleId]);
+      expect(second.audit({ outcome: 'acknowledged', messageHeaderId: id }).map((a) => a.reason)).to.deep.equal(['duplicate']);
+      expect(inOrderPerStay([stay], vans.received.map((d) => d.messageHeaderId))).to.equal(true);
+    });
   });
 
   describe('FHIR REST', () => {
