@@ -225,7 +225,7 @@ export class OutboxWorker {
 
   /**
    * An acknowledgement that arrived some other way than the inbox or a REST response (say, a flow that receives them
-   * over HTTP). Never rejects: an unreadable one is logged and reported `unreadable`.
+   * over HTTP). An unreadable one is logged and reported `unreadable`; rejects only when the store fails.
    */
   acknowledge(body: string, contentType?: string): Promise<AcknowledgementResult> {
     return this.serial(async () => this.readAcknowledgement({ contentType: contentType ?? '', body }, 'a flow'));
@@ -356,12 +356,15 @@ export class OutboxWorker {
     this.writes = [];
     const failures = new Map<(typeof writes)[number], unknown>();
     const events: DeliveryEvent[] = [];
-    this.held = events;
     try {
       this.store.batch(() => {
         for (const w of writes) {
+          // A write that fails emits nothing: its events would report changes that were not made.
+          const own: DeliveryEvent[] = [];
+          this.held = own;
           try {
             w.write();
+            events.push(...own);
           } catch (error) {
             failures.set(w, error ?? new Error('write failed'));
           }

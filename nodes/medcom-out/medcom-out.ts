@@ -111,10 +111,10 @@ export = function (RED: NodeAPI): void {
       if (action === 'acknowledgement') {
         // An acknowledgement that came another way (an http in node for a REST receiver that answers later).
         const body = typeof msg.payload === 'string' ? msg.payload : Buffer.isBuffer(msg.payload) ? msg.payload.toString('utf8') : JSON.stringify(msg.payload);
-        void worker.acknowledge(body).then((result) => {
-          if (result === 'unreadable') done(new Error('msg.payload is not a MedCom acknowledgement'));
-          else done();
-        });
+        worker.acknowledge(body).then(
+          (result) => done(result === 'unreadable' ? new Error('msg.payload is not a MedCom acknowledgement') : undefined),
+          (error: Error) => done(error),
+        );
         return;
       }
       const id = msg.advis?.messageHeaderId;
