@@ -352,6 +352,38 @@ describe('delivery: outbox worker', () => {
       expect(await refusal('no-such-message')).to.equal('no outgoing message has MessageHeader.id no-such-message');
     });
 
+    it('records sends that finish together in one group commit, and reports them once it is durable', async () => {
+      const store = openMemoryStore();
+      seedOutbox(store, 4);
+      // A sink that holds every delivery until the test lets those waiting go at once.
+      const held: (() => void)[] = [];
+      const sink: Sink = { deliver: () => new Promise((resolve) => held.push(() => resolve({ outcome: 'delivered' }))), close: async () => undefined };
+      const releaseWhenFour = async () => {
+        while (held.length < 4) await new Promise<void>((resolve) => setImmediate(resolve));
+        held.splice(0).forEach((release) => release());
+      };
+      const w = worker(store, { kind: 'rest', sink }, 4);
+      // For each outermost transaction: how many sent events had gone out when it committed.
+      const groups: number[] = [];
+      let depth = 0;
+      const batch = store.batch.bind(store);
+      store.batch = (work) => {
+        depth++;
+        try {
+          return batch(work);
+        } finally {
+          if (--depth === 0) groups.push(events.filter((e) => e.type === 'sent').length);
+        }
+      };
+      const ticked = w.tick();
+      await releaseWhenFour(); // the four STINs
+      await releaseWhenFour(); // then the four SLHJs behind them
+      await ticked;
+      expect(store.outboxByStatus('sent')).to.have.length(8);
+      expect(groups, 'two commits of four, each reported after it').to.deep.equal([0, 4]);
+      expect(events.filter((e) => e.type === 'sent')).to.have.length(8);
+    });
+
     it('reads an acknowledgement handed in by a flow, and says what became of it', async () => {
       const store = openMemoryStore();
       const [stay] = seedOutbox(store, 1);
