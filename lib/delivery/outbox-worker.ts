@@ -127,6 +127,14 @@ export class OutboxWorker {
   private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
   /** While a group commit runs: the events it emits, sent on once it is durable. */
   private held?: DeliveryEvent[];
+  /**
+   * The kind of the last failure to hand a message over, while it lasts: an outage fails every stay's next message,
+   * so it is logged when it starts (or changes) and when it ends, not once per message. Each message's failure is
+   * in its delivery event.
+   */
+  private outage?: string;
+  /** Same for the inbox, read every round. */
+  private inboxFailure?: string;
   /** Consecutive network failures per message, for the back-off; forgotten on success and on restart. */
   private readonly networkFailures = new Map<string, number>();
   /** The tail of the serialised work. */
@@ -316,6 +324,8 @@ export class OutboxWorker {
     const messageHeaderId = entry.messageHeaderId;
     if (receipt.outcome === 'delivered') {
       this.networkFailures.delete(messageHeaderId);
+      if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
+      this.outage = undefined;
       const type = entry.attempts > 0 ? 'resent' : 'sent';
       const bundleId = resend?.bundleId ?? entry.bundleId;
       this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
@@ -336,7 +346,8 @@ export class OutboxWorker {
     const retryAt = new Date(done.getTime() + delay).toISOString();
     this.commitAfterSend(entry, { status: 'failed', nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
     this.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
-    this.log('warn', `message ${messageHeaderId} (stay ${entry.stayKey}) not handed over, retry at ${retryAt}: ${receipt.message}`);
+    if (this.outage !== receipt.reason) this.log('warn', `messages cannot be handed over, retrying with back-off: ${receipt.message}`);
+    this.outage = receipt.reason;
   }
 
   /**
@@ -436,8 +447,11 @@ export class OutboxWorker {
     if (this.transport.kind !== 'vans' || !this.transport.inbox) return;
     try {
       await this.transport.inbox.poll((file) => this.readInboxFile(file));
+      this.inboxFailure = undefined;
     } catch (error) {
-      this.log('error', `cannot read the VANS inbox: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      if (message !== this.inboxFailure) this.log('error', `cannot read the VANS inbox: ${message}`);
+      this.inboxFailure = message;
     }
   }
 

@@ -203,6 +203,11 @@ describe('delivery: outbox worker', () => {
       await w.tick();
       expect(store.getOutbox(id)).to.include({ status: 'sent', attempts: 1, lastError: null });
       expect(eventsOf(id)).to.deep.equal(['failed:network', 'failed:network', 'failed:network', 'sent']);
+      // The outage is logged when it starts and when it ends, not for every attempt.
+      expect(logs.filter((l) => /handed over/.test(l)).map((l) => l.split(':')[0] + ': ' + l.split(': ')[1].split(',')[0])).to.deep.equal([
+        'warn: messages cannot be handed over',
+        'info: messages are handed over again (after io failures)',
+      ]);
     });
 
     it('a worker started again on the same file picks up what was in flight: nothing lost, nothing sent twice', async () => {
