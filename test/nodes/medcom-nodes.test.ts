@@ -98,6 +98,11 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
     expect(store.getOutbox(id)!.status).to.equal('delivered');
     expect(JSON.stringify(events.all)).not.to.include(CPR);
+    // The status counts the outbox (the test runtime shows catalog keys, not texts).
+    const status = helper.getNode('out1').status as unknown as { args: { text?: string; fill?: string }[][] };
+    const counts = () => status.args.map(([s]) => s).find((s) => s.text === 'medcom-out.status.counts');
+    while (!counts()) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(counts()!.fill).to.equal('green');
   });
 
   it('REST: delivers with the credentials from Node-RED\'s store, resends and refuses to dead-letter by message', async () => {
