@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OutboxWorker, RestSink, VansFolderSink, VansInbox, type DeliveryEvent, type Sink, type Transport } from '../../lib/delivery';
-import { DEFAULT_RETRY_POLICY, parseAcknowledgement } from '../../lib/medcom';
+import { DEFAULT_RETRY_POLICY, parseAcknowledgement, type VansMessageContent } from '../../lib/medcom';
 import { openMemoryStore, openSqliteStore, type AdvisStore } from '../../lib/store';
 import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { inOrderPerStay, seedOutbox } from '../support/outbox';
@@ -88,6 +88,27 @@ describe('delivery: outbox worker', () => {
       expect(eventsOf(stays[0].messages[1])).to.deep.equal(['sent', 'acknowledged:ok']);
       expect(fs.readdirSync(path.join(inbox, 'processed'))).to.have.length(6);
       expect(store.audit({ messageHeaderId: stays[0].messages[0] }).map((a) => a.outcome)).to.deep.equal(['sent', 'delivered']);
+    });
+
+    it('FHIR XML messages travel as XML, resends too', async () => {
+      const store = openMemoryStore();
+      const [stay] = seedOutbox(store, 1, 'xml');
+      const w = worker(store, vansTransport());
+      vans.answerNext('transient-error');
+      await w.tick();
+      vans.step();
+      await w.tick();
+      now += DEFAULT_RETRY_POLICY.transientErrorDelayMs;
+      await w.tick();
+      vans.step();
+      await w.tick();
+      expect(statuses(store, stay.messages)).to.deep.equal(['delivered', 'delivered']);
+      expect(vans.received.map((d) => d.problems)).to.deep.equal([[], [], []]);
+      for (const d of vans.received) {
+        const content = d.envelope.content as VansMessageContent;
+        expect([content.meta.serviceTags['MCM:MIME'], content.body.startsWith('<')]).to.deep.equal(['application/fhir+xml', true]);
+      }
+      expect(store.getOutbox(stay.messages[0])!.body).to.match(/^<\?xml[^>]*>\s*<Bundle/); // the stored resend
     });
 
     it('silence: resends after 30 minutes with a new Bundle.id and send time, the same MessageHeader.id, then gives up', async () => {
