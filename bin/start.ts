@@ -1,5 +1,6 @@
 // `npm start`: Node-RED headless (editor on http://127.0.0.1:1880) with the example region flow, this package's
-// nodes, and an embedded SQLite store, all under a local data folder (./data, or $ADVIS_DATA_DIR).
+// nodes, an embedded SQLite store and VANS outbox and inbox folders, all under a local data folder (./data, or
+// $ADVIS_DATA_DIR).
 //
 // It prepares a Node-RED user directory the way an operator would (package linked into node_modules, the region flow
 // and its site file copied in once so local edits survive restarts) and then runs Node-RED's own launcher.
@@ -42,6 +43,16 @@ function profileDirectory(): string {
   return cache;
 }
 
+/**
+ * The VANS folders under the data folder, created here: the delivery node never creates an outbox folder (a missing
+ * one is usually a share that is not mounted), but these stand in for a VANS client that is not there.
+ */
+function vansFolder(which: 'out' | 'in'): string {
+  const dir = path.join(dataDir, 'vans', which);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 prepareUserDir();
 const env = {
   ...process.env,
@@ -51,6 +62,8 @@ const env = {
   ADVIS_FHIR_PACKAGES: profileDirectory(),
   ADVIS_MLLP_HOST: process.env.ADVIS_MLLP_HOST ?? '127.0.0.1',
   ADVIS_MLLP_PORT: process.env.ADVIS_MLLP_PORT ?? '2575',
+  ADVIS_VANS_OUTBOX: process.env.ADVIS_VANS_OUTBOX ?? vansFolder('out'),
+  ADVIS_VANS_INBOX: process.env.ADVIS_VANS_INBOX ?? vansFolder('in'),
 };
 // ADVIS_NODE_RED picks another installed Node-RED package (the tests run the 5.x alias this way).
 const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);

@@ -1,10 +1,12 @@
 // What `npm start` does, run for real: Node-RED's own launcher with this package linked into a fresh user directory,
-// the region flow and its site file, the embedded SQLite store; ADT posted over HTTP as a user would paste it.
+// the region flow and its site file, the embedded SQLite store and VANS folders; ADT posted over HTTP as a user would
+// paste it.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseVansEnvelope, type VansMessageContent } from '../../lib/medcom';
 import { runtimePackage } from '../support/node-red';
 import { startAdvis, type RunningAdvis } from '../support/runtime';
 import { describeShared } from '../support/shared';
@@ -51,6 +53,15 @@ describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
     const slhj = await (await post(fixture('A03_home.hl7'))).json();
     expect(slhj).to.include({ advis: 'SLHJ', episodeId: stin.episodeId });
     expect(fs.existsSync(path.join(advis.dataDir, 'advis.db'))).to.equal(true);
+  });
+
+  it('delivers each advis in its VANS envelope into the outbox folder under the data folder, in order', async () => {
+    const outbox = path.join(advis.dataDir, 'vans', 'out');
+    const envelopes = () => fs.readdirSync(outbox).filter((f) => f.endsWith('.xml')).sort();
+    const deadline = Date.now() + 20000;
+    while (envelopes().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const read = envelopes().map((f) => parseVansEnvelope(fs.readFileSync(path.join(outbox, f), 'utf8')));
+    expect(read.map((e) => (e.content as VansMessageContent).meta.name)).to.deep.equal(['MCM:FDIS20#AdmissionInpatient', 'MCM:FDIS20#EndHospitalStay']);
   });
 
   it('answers unreadable HL7 with 422 and the reason, and keeps running', async () => {

@@ -82,8 +82,20 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     }
   });
 
-  it('the region flow (flows/region.json) turns its injected A01 and A03 into STIN and SLHJ', async () => {
-    await helper.load([...core, ...hl7, nodes.site, nodes.parse, nodes.advis], loadFlow(path.join('flows', 'region.json')));
+  it('the region flow (flows/region.json) turns its injected A01 and A03 into STIN and SLHJ, and delivers them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-region-vans-'));
+    for (const [key, folder] of [['ADVIS_VANS_OUTBOX', 'out'], ['ADVIS_VANS_INBOX', 'in']]) {
+      process.env[key] = path.join(dir, folder);
+      fs.mkdirSync(process.env[key]!);
+    }
+    await helper.load([...core, ...hl7, nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomVans], loadFlow(path.join('flows', 'region.json')));
+    const sent: string[] = [];
+    const delivered = new Promise<void>((resolve) =>
+      helper.getNode('dbg4').on('input', (msg) => {
+        if ((msg as { topic: string }).topic === 'sent') sent.push((msg as { payload: { advis: string } }).payload.advis);
+        if (sent.length === 2) resolve();
+      }),
+    );
     const seen: string[] = [];
     const done = new Promise<void>((resolve) =>
       helper.getNode('dbg1').on('input', (msg) => {
@@ -95,5 +107,9 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     helper.getNode('inj2').receive({});
     await done;
     expect(seen).to.deep.equal(['STIN', 'SLHJ']);
+    await delivered;
+    expect(sent).to.deep.equal(['STIN', 'SLHJ']);
+    expect(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.xml'))).to.have.length(2);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
