@@ -1,5 +1,6 @@
-// Delivery's public face: the sink contract and the two transports. The outbox worker and the Node-RED nodes import
-// from here, never from the files behind it.
+// Delivery's public face: the sink contract, the two transports, the outbox worker that drives the store's outbox
+// through them, and the operator's actions on one message. The Node-RED nodes and the command line import from here,
+// never from the files behind it.
 
 export type { DeliveryReceipt, FailureReason, OutgoingMessage, Sink, SinkResponse } from './sink';
 export type { ClientCredentials } from './oauth';
