@@ -106,6 +106,22 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('hl7 response logs a warning, and nothing else happens, when the connection has closed; without msg.hl7 it is an error', async () => {
+    const port = await freePort();
+    await helper.load(hl7Nodes, advisFlow(port));
+    const response = helper.getNode('response1') as unknown as { warn: (text: string) => void; receive: (msg: object) => void };
+    const warnings: string[] = [];
+    const warn = response.warn.bind(response);
+    response.warn = (text) => (warnings.push(text), warn(text));
+    const caught = new Promise<{ error: { message: string } }>((resolve) => {
+      helper.getNode('catch1').on('input', (msg) => resolve(msg as never));
+    });
+    response.receive({ hl7: { listener: 'mllp', connection: 999, seq: 1, controlId: 'GONE-1', messageType: 'ADT^A01', remoteAddress: '127.0.0.1' } });
+    response.receive({ payload: 'no hl7 here' });
+    expect((await caught).error.message).to.match(/msg\.hl7 is missing/);
+    expect(warnings).to.have.length(1);
+  });
+
   it('ACK on receipt: AA before the flow has run; status counts connections and messages without patient data', async () => {
     const port = await freePort();
     const flow = advisFlow(port).map((n) => ((n as { id: string }).id === 'in1' ? { ...n, ackMode: 'receipt', wires: [['sink']] } : n));
