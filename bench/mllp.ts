@@ -6,10 +6,10 @@
 // one pinned core they share it with Node-RED.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MllpSender } from '../lib/hl7';
+import { freePort } from '../test/support/free-port';
 
 const A01 = (id: string): string =>
   [
@@ -26,14 +26,6 @@ export interface MllpFigures {
   messagesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;

@@ -2,8 +2,8 @@
 // their debug nodes swapped for helper nodes.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../support/free-port';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
 
@@ -66,12 +66,7 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
 
   it('example "hl7 in, hl7 response, hl7 out" sends an A01 to its own listener and gets the AA back', async () => {
     const flow = loadFlow(path.join('examples', 'hl7 in, hl7 response, hl7 out - MLLP on this machine.json')) as (FlowNode & { port?: number })[];
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     for (const n of flow) if (n.type === 'hl7-listener' || n.type === 'hl7 out') n.port = port;
     await helper.load([...core, ...hl7, nodes.hl7Out], flow);
     const received = firstMessage('hd2');

@@ -3,11 +3,11 @@
 // Node-RED's own tls-config node.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MllpListener, MllpSender, parseHl7, type SendResult } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
+import { freePort } from '../support/free-port';
 import { hl7 } from '../support/mllp-peer';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
@@ -16,14 +16,6 @@ import { makeTestCa } from '../support/test-ca';
 const fixture = (name: string): string => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
 const siteFile = path.join(process.cwd(), 'flows', 'region.site.json');
 const hl7Nodes = [nodes.listener, nodes.hl7In, nodes.hl7Response, nodes.hl7Out, nodes.site, nodes.parse, nodes.advis, coreNode('common/25-catch.js'), coreNode('network/05-tls.js')];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The EPR's side: waits until the listener accepts connections, then sends. */
 async function epr(port: number, tls?: object): Promise<MllpSender> {
