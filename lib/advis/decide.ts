@@ -344,15 +344,18 @@ function correct(ctx: Context): Decision {
   if (last.advis.startsWith('AN_')) return none('not-latest-advis');
   const type = base(last.advis);
   const encounter = { ...last.encounter };
+  const admission = admissionStart(stay);
+  const admitTimeChanged = !!event.visit.admitTime && admission !== undefined && !sameInstant(event.visit.admitTime, admission);
   // The corrected time comes from the field that carries it in an A08: PV1-44 for starts, PV1-45 / PID-29 for ends.
   if (type === 'STIN' || type === 'STAA') {
-    if (event.visit.admitTime) encounter.periodStart = event.visit.admitTime;
+    if (admitTimeChanged) encounter.periodStart = event.visit.admitTime!;
   } else if (type === 'SLHJ' && event.visit.dischargeTime) encounter.periodEnd = event.visit.dischargeTime;
   else if (type === 'MORS' && (event.patient.deathTime ?? event.visit.dischargeTime)) encounter.periodEnd = (event.patient.deathTime ?? event.visit.dischargeTime)!;
   const department = ctx.department && ctx.department.hospital === last.hospital ? ctx.department : undefined;
   const timeChanged = !sameInstant(encounter.periodStart, last.encounter.periodStart) || !sameInstant(encounter.periodEnd, last.encounter.periodEnd);
   const departmentChanged = !!department && department.code !== last.department;
-  if (!timeChanged && !departmentChanged) return none('nothing-changed');
+  // A new admission time when the start is no longer the latest advis is a correction S.BR22 forbids sending.
+  if (!timeChanged && !departmentChanged) return none(admitTimeChanged ? 'not-latest-advis' : 'nothing-changed');
   const sender = ctx.site.departmentOrganisation(department ?? ctx.site.department(last.department, last.hospital)!);
   const plan: AdvisPlan = {
     advis: `RE_${type}` as AdvisType,
@@ -454,6 +457,15 @@ function currentActivity(stay: StayState): string {
     if (type !== 'MORS' && !sent.advis.startsWith('AN_') && !cancelled.has(sent.messageHeaderId)) return activityOf(type, sent.encounter);
   }
   return stay.encounter.class === 'IMP' ? 'admit-inpatient' : 'admit-emergency';
+}
+
+/**
+ * The start time an A08's PV1-44 speaks for: the stay's current period.start, unless the stay's latest start advis
+ * came from a transfer (A02), which starts at the transfer (EVN-6) while PV1-44 keeps the original admission.
+ */
+function admissionStart(stay: StayState): string | undefined {
+  const start = stay.sent.findLast((s) => s.advis === 'STIN' || s.advis === 'STAA');
+  return start && start.trigger !== 'A02' ? stay.encounter.periodStart : undefined;
 }
 
 /** The Encounter before the latest advis: what a cancellation of it restores. */

@@ -27,6 +27,15 @@ const provenance = (b: Bundle) => resources<Provenance>(b, 'Provenance');
 const current = (b: Bundle) => provenance(b).find((p) => p.target[0].reference === `MessageHeader/${header(b).id}`)!;
 const activity = (b: Bundle) => current(b).activity!.coding![0].code;
 const roa = (b: Bundle) => header(b).extension?.find((e) => e.url.endsWith('reportOfAdmissionExtension'))?.valueBoolean;
+const receiverEndpoint = (b: Bundle) => header(b).destination![0].endpoint;
+const episode = (b: Bundle) => encounter(b).episodeOfCare![0].identifier!.value;
+const follows = (b: Bundle) => current(b).entity;
+const leavePeriod = (b: Bundle) => encounter(b).extension?.[0].valuePeriod;
+const deceased = (b: Bundle) => resources<Patient>(b, 'Patient')[0].deceasedBoolean;
+/** The Provenance entity of a message that follows (revision) or cancels (removal) `b`. */
+const link = (role: 'revision' | 'removal', b: Bundle) => [{ role, what: { reference: `MessageHeader/${header(b).id}` } }];
+const HERLEV = 'https://sor2.sum.dsdn.dk/#id=953741000016009';
+const COPENHAGEN = 'https://sor2.sum.dsdn.dk/#id=953701000016004';
 const senderSor = (b: Bundle) =>
   resources<Organization>(b, 'Organization').find((o) => `Organization/${o.id}` === header(b).sender!.reference)!.identifier!.find((i) => i.system === 'urn:oid:1.2.208.176.1.1')!.value;
 
@@ -64,6 +73,8 @@ describeShared('MedCom sender use cases', function () {
   const noAdvis = (spec: AdtSpec, reason: string): void => {
     expect(send(spec).outcome).to.include({ advis: null, reason });
   };
+  /** The advis types queued for a stay, in order: what the municipality will receive. */
+  const outbox = (stayKey = 'V1|REGH'): string[] => runtime.store.outboxByStay(stayKey).map((e) => e.advis);
 
   it('S1: admitted, no prior admission → STIN with report-of-admission request, class IMP, one Provenance', () => {
     const stin = advis({ event: 'A01', id: '1' });
@@ -199,7 +210,7 @@ describeShared('MedCom sender use cases', function () {
   it('S.BR22: after SLHJ an A08 changing the admission time gives no RE_STIN; a new discharge time gives RE_SLHJ', () => {
     advis({ event: 'A01', id: '1' });
     advis({ event: 'A03', id: '2', at: '20250318140000', dischargeTime: '20250318140000' });
-    noAdvis({ event: 'A08', id: '3', admitTime: '20250311070000', dischargeTime: '20250318140000' }, 'nothing-changed');
+    noAdvis({ event: 'A08', id: '3', admitTime: '20250311070000', dischargeTime: '20250318140000' }, 'not-latest-advis');
     const re = advis({ event: 'A08', id: '4', admitTime: '20250311075500', dischargeTime: '20250318150000' });
     expect([activity(re), encounter(re).period!.end]).to.deep.equal(['revise-discharge-inpatient-home', '2025-03-18T15:00:00+01:00']);
   });
@@ -236,6 +247,171 @@ describeShared('MedCom sender use cases', function () {
     advis({ event: 'A22', id: '5', at: '20250314180000' });
     const anSlor = advis({ event: 'A53', id: '6', at: '20250314190000' });
     expect([activity(anSlor), encounter(anSlor).status]).to.deep.equal(['cancel-end-leave-inpatient', 'onleave']);
+  });
+
+  it('clinical rule 4: admitted → acute ambulant (A07) → STAA without request, same episode, no SLHJ between; its end is discharge-emergency-home', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const staa = advis({ event: 'A07', id: '2', patientClass: 'E', department: 'AKM', at: '20250311150000' });
+    expect([encounter(staa).class.code, encounter(staa).status, activity(staa), roa(staa), senderSor(staa)]).to.deep.equal(['EMER', 'in-progress', 'admit-emergency', false, '265171000016007']);
+    expect(encounter(staa).period).to.deep.equal({ start: '2025-03-11T15:00:00+01:00' });
+    expect([episode(staa), provenance(staa).length, follows(staa)]).to.deep.equal([episode(stin), 2, link('revision', stin)]);
+    const slhj = advis({ event: 'A03', id: '3', patientClass: 'E', department: 'AKM', at: '20250311180000' });
+    expect([encounter(slhj).class.code, encounter(slhj).status, activity(slhj), roa(slhj)]).to.deep.equal(['EMER', 'finished', 'discharge-emergency-home', undefined]);
+    expect(encounter(slhj).period).to.deep.equal({ start: '2025-03-11T15:00:00+01:00', end: '2025-03-11T18:00:00+01:00' });
+    expect([episode(slhj), provenance(slhj).length, follows(slhj)]).to.deep.equal([episode(stin), 3, link('revision', staa)]);
+    expect(outbox()).to.deep.equal(['STIN', 'STAA', 'SLHJ']);
+  });
+
+  it('S2 → S6 (3.3.8.1–2): an acute ambulant stay ends home with SLHJ discharge-emergency-home, class EMER, no request', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', at: '20250311100000' });
+    const slhj = advis({ event: 'A03', id: '2', patientClass: 'E', department: 'AKM', at: '20250311143000' });
+    expect([encounter(slhj).class.code, encounter(slhj).status, activity(slhj), roa(slhj), receiverEndpoint(slhj)]).to.deep.equal(['EMER', 'finished', 'discharge-emergency-home', undefined, HERLEV]);
+    expect(encounter(slhj).period).to.deep.equal({ start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T14:30:00+01:00' });
+    expect([episode(slhj), provenance(slhj).length, follows(slhj)]).to.deep.equal([episode(staa), 2, link('revision', staa)]);
+  });
+
+  it('S.CORR / S.CANC on an acute ambulant stay: RE_STAA with the corrected start, then AN_STAA cancelling the correction', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', at: '20250311100000' });
+    const re = advis({ event: 'A08', id: '2', patientClass: 'E', department: 'AKM', admitTime: '20250311094500', at: '20250311110000' });
+    expect([activity(re), encounter(re).class.code, encounter(re).status, encounter(re).period, roa(re)]).to.deep.equal([
+      'revise-admit-emergency', 'EMER', 'in-progress', { start: '2025-03-11T09:45:00+01:00' }, undefined,
+    ]);
+    expect(follows(re)).to.deep.equal(link('revision', staa));
+    const an = advis({ event: 'A11', id: '3', patientClass: 'E', department: 'AKM', at: '20250311113000' });
+    expect([activity(an), encounter(an).class.code, encounter(an).status, encounter(an).period]).to.deep.equal([
+      'cancel-admit-emergency', 'EMER', 'entered-in-error', { start: '2025-03-11T09:45:00+01:00' },
+    ]);
+    expect([follows(an), provenance(an).length, episode(an)]).to.deep.equal([link('removal', re), 3, episode(staa)]);
+    expect(outbox()).to.deep.equal(['STAA', 'RE_STAA', 'AN_STAA']);
+  });
+
+  it('S.CANC (3.3.10.1–2), wrong type: admitted instead of acute ambulant → AN_STIN, then the STAA starts a new flow with a request', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const an = advis({ event: 'A11', id: '2', at: '20250311081000' });
+    expect([activity(an), encounter(an).status, follows(an), receiverEndpoint(an)]).to.deep.equal(['cancel-admit-inpatient', 'entered-in-error', link('removal', stin), HERLEV]);
+    const staa = advis({ event: 'A04', id: '3', patientClass: 'E', department: 'AKM', at: '20250311075500' });
+    expect([activity(staa), roa(staa), provenance(staa).length, follows(staa)]).to.deep.equal(['admit-emergency', true, 1, undefined]);
+    expect(episode(staa)).not.to.equal(episode(stin));
+  });
+
+  it('S.BR25 (3.3.10.2, 3.3.11.2): RE and AN go to the receiver of the advis they correct, even after the patient moved; new advis to the new municipality', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    expect(receiverEndpoint(stin)).to.equal(HERLEV);
+    // The patient now lives in Copenhagen (0101): the correction still goes to Herlev, which got the STIN.
+    const re = advis({ event: 'A08', id: '2', municipality: '101', admitTime: '20250311074500', at: '20250311090000' });
+    expect([receiverEndpoint(re), send({ event: 'A08', id: '3', municipality: '101', admitTime: '20250311074500', at: '20250311091000' }).outcome.reason]).to.deep.equal([HERLEV, 'nothing-changed']);
+    // A new advis goes to the municipality of residence now.
+    const stor = advis({ event: 'A21', id: '4', municipality: '101', at: '20250313140000' });
+    expect(receiverEndpoint(stor)).to.equal(COPENHAGEN);
+    // The patient moves back: the cancellation of the STOR goes to Copenhagen, which got it.
+    const an = advis({ event: 'A52', id: '5', at: '20250313150000' });
+    expect([receiverEndpoint(an), follows(an)]).to.deep.equal([COPENHAGEN, link('removal', stor)]);
+    expect(runtime.store.outboxByStay('V1|REGH').map((e) => [e.advis, e.receiverSor])).to.deep.equal([
+      ['STIN', '953741000016009'],
+      ['RE_STIN', '953741000016009'],
+      ['STOR', '953701000016004'],
+      ['AN_STOR', '953701000016004'],
+    ]);
+  });
+
+  it('S5 / clinical rule 9 (3.3.7.7–8): after a discharge to the region\'s hospice, the hospice sends STIN on arrival, without request, same episode', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    noAdvis({ event: 'A03', id: '2', disposition: '51', at: '20250314100000' }, 'discharge-to-transfer');
+    const hospice = advis({ event: 'A01', id: '3', hospital: 'RH', department: 'HOS', visit: 'H1', at: '20250314120000' });
+    expect([activity(hospice), roa(hospice), senderSor(hospice), encounter(hospice).period]).to.deep.equal(['admit-inpatient', false, '265201000016008', { start: '2025-03-14T12:00:00+01:00' }]);
+    expect([episode(hospice), provenance(hospice).length, follows(hospice)]).to.deep.equal([episode(stin), 2, link('revision', stin)]);
+    expect([outbox('V1|REGH'), outbox('H1|REGH')]).to.deep.equal([['STIN'], ['STIN']]);
+  });
+
+  it('3.4.2–3.4.6: period.start, leavePeriod.start/end, period.end and the time of death are the event times (EVN-6), not the time of data entry', () => {
+    // Every event is entered 40 minutes after it happened (EVN-2, MSH-7), and sent later still.
+    clock = new Date('2025-03-20T12:00:00Z');
+    const stin = advis({ event: 'A01', id: '1', at: '20250311100000', recorded: '20250311104000' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250312110000', recorded: '20250312114000' });
+    const slor = advis({ event: 'A22', id: '3', at: '20250312170000', recorded: '20250312174000' });
+    const slhj = advis({ event: 'A03', id: '4', at: '20250313150000', recorded: '20250313154000' });
+    expect(encounter(stin).period).to.deep.equal({ start: '2025-03-11T10:00:00+01:00' });
+    expect(leavePeriod(stor)).to.deep.equal({ start: '2025-03-12T11:00:00+01:00' });
+    expect(leavePeriod(slor)).to.deep.equal({ start: '2025-03-12T11:00:00+01:00', end: '2025-03-12T17:00:00+01:00' });
+    expect(encounter(slhj).period).to.deep.equal({ start: '2025-03-11T10:00:00+01:00', end: '2025-03-13T15:00:00+01:00' });
+    advis({ event: 'A01', id: '5', visit: 'V2', at: '20250315100000', recorded: '20250315104000' });
+    const mors = advis({ event: 'A03', id: '6', visit: 'V2', at: '20250315180000', recorded: '20250315184000', deathIndicator: 'Y' });
+    expect([encounter(mors).period!.end, deceased(mors)]).to.deep.equal(['2025-03-15T18:00:00+01:00', true]);
+    // The send time is the Bundle's and the Provenance's, never the Encounter's.
+    expect([slhj.timestamp, current(slhj).occurredDateTime]).to.deep.equal(['2025-03-20T13:00:00+01:00', '2025-03-20T13:00:00+01:00']);
+  });
+
+  it('S.BR13 (3.4.7): a pre-registered leave gives its STOR only when the leave starts, with that time', () => {
+    clock = new Date('2025-03-12T08:00:00Z');
+    const stin = advis({ event: 'A01', id: '1' });
+    expect(send({ event: 'A21', id: '2', at: '20250312140000', recorded: '20250312090000' }).outcome).to.include({ reason: 'deferred', deferredUntil: '2025-03-12T14:00:00+01:00' });
+    expect(outbox()).to.deep.equal(['STIN']);
+    clock = new Date('2025-03-12T12:59:00Z');
+    expect(runtime.engine.releaseDue().outcomes).to.deep.equal([]);
+    clock = new Date('2025-03-12T13:00:00Z');
+    const [stor] = runtime.engine.releaseDue().notifications;
+    expect([stor.outcome.advis, encounter(stor.bundle).status, leavePeriod(stor.bundle), follows(stor.bundle)]).to.deep.equal([
+      'STOR', 'onleave', { start: '2025-03-12T14:00:00+01:00' }, link('revision', stin),
+    ]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR']);
+  });
+
+  it('an unknown department holds the advis until the site knows it, then releases it from that department', () => {
+    expect(send({ event: 'A01', id: '1', department: 'GER' }).outcome).to.include({ advis: null, reason: 'unknown-department', held: true });
+    expect([runtime.store.held().map((h) => h.reason), outbox()]).to.deep.equal([['unknown-department'], []]);
+    runtime.close();
+    const site = siteDocument() as { departments: object[] };
+    site.departments.push({ code: 'GER', hospital: 'HGH', name: 'Geriatrisk afdeling, Herlev', sor: '265221000016001', kind: 'somatic' });
+    open(site);
+    const [released] = runtime.engine.releaseHeld().notifications;
+    expect([released.outcome.advis, senderSor(released.bundle), roa(released.bundle), receiverEndpoint(released.bundle)]).to.deep.equal(['STIN', '265221000016001', true, HERLEV]);
+    expect(runtime.store.held()).to.deep.equal([]);
+  });
+
+  it('S.BR22: while a STOR is the latest advis, a changed admission time gives no RE_STIN; a changed department gives RE_STOR', () => {
+    advis({ event: 'A01', id: '1' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250313140000' });
+    noAdvis({ event: 'A08', id: '3', admitTime: '20250311070000', at: '20250313150000' }, 'not-latest-advis');
+    const re = advis({ event: 'A08', id: '4', department: 'AKM', at: '20250313160000' });
+    expect([activity(re), encounter(re).status, leavePeriod(re), senderSor(re), follows(re)]).to.deep.equal([
+      'revise-start-leave-inpatient', 'onleave', { start: '2025-03-13T14:00:00+01:00' }, '265171000016007', link('revision', stor),
+    ]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR', 'RE_STOR']);
+  });
+
+  it('S.CORR / S.BR21: a corrected time of death gives RE_MORS (allowed, not required) with the current activity and deceased', () => {
+    advis({ event: 'A01', id: '1' });
+    const mors = advis({ event: 'A03', id: '2', at: '20250312031000', deathIndicator: 'Y', deathTime: '20250312031000' });
+    const re = advis({ event: 'A08', id: '3', at: '20250312090000', deathIndicator: 'Y', deathTime: '20250312024500' });
+    expect([activity(re), encounter(re).status, encounter(re).period, deceased(re), follows(re)]).to.deep.equal([
+      'admit-inpatient', 'finished', { start: '2025-03-11T07:55:00+01:00', end: '2025-03-12T02:45:00+01:00' }, true, link('revision', mors),
+    ]);
+  });
+
+  it('S1.A1: an update after a transfer between hospitals that repeats the original admission time (PV1-44) corrects nothing', () => {
+    advis({ event: 'A01', id: '1', admitTime: '20250311075500' });
+    const moved = advis({ event: 'A02', id: '2', hospital: 'RH', department: 'KAR', at: '20250312100000', admitTime: '20250311075500' });
+    expect(encounter(moved).period).to.deep.equal({ start: '2025-03-12T10:00:00+01:00' });
+    noAdvis({ event: 'A08', id: '3', hospital: 'RH', department: 'KAR', at: '20250312110000', admitTime: '20250311075500' }, 'nothing-changed');
+    expect(outbox()).to.deep.equal(['STIN', 'STIN']);
+  });
+
+  it('S7: death during an acute ambulant stay → MORS with activity admit-emergency and class EMER', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', at: '20250311100000' });
+    const mors = advis({ event: 'A03', id: '2', patientClass: 'E', department: 'AKM', at: '20250311120000', disposition: '41' });
+    expect([activity(mors), encounter(mors).class.code, encounter(mors).status, encounter(mors).period, deceased(mors), roa(mors)]).to.deep.equal([
+      'admit-emergency', 'EMER', 'finished', { start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T12:00:00+01:00' }, true, undefined,
+    ]);
+    expect([episode(mors), provenance(mors).length, follows(mors)]).to.deep.equal([episode(staa), 2, link('revision', staa)]);
+  });
+
+  it('a stay across the change to summer time: the SLHJ says period.start +01:00 and period.end +02:00', () => {
+    advis({ event: 'A01', id: '1', at: '20250329220000' });
+    const slhj = advis({ event: 'A03', id: '2', at: '20250330120000' });
+    expect(encounter(slhj).period).to.deep.equal({ start: '2025-03-29T22:00:00+01:00', end: '2025-03-30T12:00:00+02:00' });
+    advis({ event: 'A01', id: '3', visit: 'V2', at: '20251025220000' });
+    const winter = advis({ event: 'A03', id: '4', visit: 'V2', at: '20251026120000' });
+    expect(encounter(winter).period).to.deep.equal({ start: '2025-10-25T22:00:00+02:00', end: '2025-10-26T12:00:00+01:00' });
   });
 
   it('ignores A05, A14, A38, A54 and A55 with a reason', () => {
