@@ -26,6 +26,7 @@ const encounter = (b: Bundle) => resources<Encounter>(b, 'Encounter')[0];
 const provenance = (b: Bundle) => resources<Provenance>(b, 'Provenance');
 const current = (b: Bundle) => provenance(b).find((p) => p.target[0].reference === `MessageHeader/${header(b).id}`)!;
 const activity = (b: Bundle) => current(b).activity!.coding![0].code;
+const roaRecipient = (b: Bundle) => header(b).extension?.find((e) => e.url.endsWith('reportOfAdmissionRecipientExtension'))?.valueReference?.reference;
 const roa = (b: Bundle) => header(b).extension?.find((e) => e.url.endsWith('reportOfAdmissionExtension'))?.valueBoolean;
 const receiverEndpoint = (b: Bundle) => header(b).destination![0].endpoint;
 const episode = (b: Bundle) => encounter(b).episodeOfCare![0].identifier!.value;
@@ -76,9 +77,9 @@ describeShared('MedCom sender use cases', function () {
   /** The advis types queued for a stay, in order: what the municipality will receive. */
   const outbox = (stayKey = 'V1|REGH'): string[] => runtime.store.outboxByStay(stayKey).map((e) => e.advis);
 
-  it('S1: admitted, no prior admission → STIN with report-of-admission request, class IMP, one Provenance', () => {
+  it('S1 (3.3.1.1–2): admitted, no prior admission → STIN with report-of-admission request, class IMP, one Provenance', () => {
     const stin = advis({ event: 'A01', id: '1' });
-    expect(roa(stin)).to.equal(true);
+    expect([roa(stin), roaRecipient(stin), follows(stin), receiverEndpoint(stin)]).to.deep.equal([true, header(stin).sender!.reference, undefined, HERLEV]);
     expect(encounter(stin)).to.deep.include({ status: 'in-progress', period: { start: '2025-03-11T07:55:00+01:00' } });
     expect(encounter(stin).class.code).to.equal('IMP');
     expect(provenance(stin)).to.have.length(1);
@@ -86,62 +87,67 @@ describeShared('MedCom sender use cases', function () {
     expect(encounter(stin).episodeOfCare![0].identifier!.value).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it('S2: acute ambulant → STAA with request, class EMER; PV1-2 O counts only with an acute admission type', () => {
+  it('S2 (3.3.4.1–2): acute ambulant → STAA with request, class EMER; PV1-2 O counts only with an acute admission type', () => {
     const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
-    expect([encounter(staa).class.code, activity(staa), roa(staa)]).to.deep.equal(['EMER', 'admit-emergency', true]);
+    expect([encounter(staa).class.code, encounter(staa).status, activity(staa), roa(staa), senderSor(staa)]).to.deep.equal(['EMER', 'in-progress', 'admit-emergency', true, '265171000016007']);
+    expect([encounter(staa).period, provenance(staa).length, follows(staa)]).to.deep.equal([{ start: '2025-03-11T07:55:00+01:00' }, 1, undefined]);
     noAdvis({ event: 'A04', id: '2', patientClass: 'O', visit: 'V2' }, 'not-advis-class');
     expect(send({ event: 'A04', id: '3', patientClass: 'O', admissionType: 'E', visit: 'V3' }).outcome.advis).to.equal('STAA');
   });
 
-  it('S1.A1: acute ambulant → admitted at the same hospital → STIN without request, same episode, no SLHJ between', () => {
+  it('S1.A1 / clinical rule 3 (3.3.2.1–2): acute ambulant → admitted at the same hospital → STIN without request, same episode, no SLHJ between', () => {
     const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
     const stin = advis({ event: 'A06', id: '2', at: '20250311120000' });
-    expect(roa(stin)).to.equal(false);
+    expect([roa(stin), roaRecipient(stin), encounter(stin).class.code, activity(stin), senderSor(stin)]).to.deep.equal([false, undefined, 'IMP', 'admit-inpatient', '265161000016000']);
     expect(encounter(stin).period!.start).to.equal('2025-03-11T12:00:00+01:00');
     expect(encounter(stin).episodeOfCare).to.deep.equal(encounter(staa).episodeOfCare);
     expect(provenance(stin).map((p) => p.entity?.[0].role ?? null)).to.deep.equal([null, 'revision']);
     expect(current(stin).entity![0].what.reference).to.equal(`MessageHeader/${header(staa).id}`);
+    expect(outbox()).to.deep.equal(['STAA', 'STIN']);
   });
 
-  it('S1.A1 / S5: transfer to another hospital of the region: nothing from the referring hospital, STIN without request and the same episode from the receiving one', () => {
+  it('S1.A1 / S5 / S.BR19 (3.3.2.3–4, 3.3.7.3–4): transfer to another hospital of the region: nothing from the referring hospital, STIN without request and the same episode from the receiving one', () => {
     const first = advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A03', id: '2', at: '20250312100000', disposition: '03', dischargeTime: '20250312100000' }, 'discharge-to-transfer');
     const second = advis({ event: 'A01', id: '3', at: '20250312110000', hospital: 'RH', department: 'KAR', visit: 'V2' });
-    expect(roa(second)).to.equal(false);
-    expect(senderSor(second)).to.equal('265191000016006');
+    expect([roa(second), activity(second), senderSor(second), encounter(second).period]).to.deep.equal([false, 'admit-inpatient', '265191000016006', { start: '2025-03-12T11:00:00+01:00' }]);
     expect(encounter(second).episodeOfCare).to.deep.equal(encounter(first).episodeOfCare);
-    expect(provenance(second)).to.have.length(2);
+    expect([provenance(second).length, follows(second), receiverEndpoint(second)]).to.deep.equal([2, link('revision', first), HERLEV]);
+    expect([outbox('V1|REGH'), outbox('V2|REGH')]).to.deep.equal([['STIN'], ['STIN']]);
   });
 
-  it('S1: admission after a transfer from a hospital in another region → STIN with request and a new episode', () => {
+  it('S1 / S5 / S.BR18 (3.3.1.3, 3.3.7.5–6): transfer to a hospital in another region: nothing from the referring hospital, STIN with request and a new episode from the receiving one', () => {
     const first = advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A03', id: '2', at: '20250312100000', disposition: '03' }, 'discharge-to-transfer');
     const other = advis({ event: 'A01', id: '3', at: '20250312110000', hospital: 'OUH', department: 'MED', visit: 'V9' });
-    expect(roa(other)).to.equal(true);
+    expect([roa(other), roaRecipient(other), senderSor(other), provenance(other).length, follows(other)]).to.deep.equal([true, header(other).sender!.reference, '265211000016005', 1, undefined]);
     expect(encounter(other).episodeOfCare).not.to.deep.equal(encounter(first).episodeOfCare);
+    expect([outbox('V1|REGH'), outbox('V9|OUH')]).to.deep.equal([['STIN'], ['STIN']]);
   });
 
-  it('S1.A2 / S.BR5: A02 within the hospital gives nothing; A02 to another hospital of the region gives its STIN without request', () => {
+  it('S1.A2 / S5 / S.BR5 (3.3.3.1, 3.3.7.1–2): A02 within the hospital gives nothing; A02 to another hospital of the region gives its STIN without request', () => {
     const stin = advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A02', id: '2', department: 'PSY', at: '20250311090000' }, 'same-hospital-transfer');
     const moved = advis({ event: 'A02', id: '3', hospital: 'RH', department: 'KAR', at: '20250311100000' });
     expect([roa(moved), encounter(moved).period!.start, senderSor(moved)]).to.deep.equal([false, '2025-03-11T10:00:00+01:00', '265191000016006']);
     expect(encounter(moved).episodeOfCare).to.deep.equal(encounter(stin).episodeOfCare);
+    expect([provenance(moved).length, follows(moved)]).to.deep.equal([2, link('revision', stin)]);
     // A12 cancels the transfer: AN_STIN of the new hospital's STIN.
     const cancelled = advis({ event: 'A12', id: '4', hospital: 'RH', department: 'KAR', at: '20250311103000' });
     expect([encounter(cancelled).status, current(cancelled).entity![0].role]).to.deep.equal(['entered-in-error', 'removal']);
     expect(current(cancelled).entity![0].what.reference).to.equal(`MessageHeader/${header(moved).id}`);
   });
 
-  it('S3, S4, S6: leave and return → STOR, SLOR, then SLHJ, each carrying every earlier Provenance', () => {
+  it('S3, S4, S6 (3.3.5.1–2, 3.3.6.1–2, 3.3.8.1–2): leave and return → STOR, SLOR, then SLHJ, each carrying every earlier Provenance', () => {
     const stin = advis({ event: 'A01', id: '1' });
     const stor = advis({ event: 'A21', id: '2', at: '20250313140000' });
     const slor = advis({ event: 'A22', id: '3', at: '20250314100000' });
     const slhj = advis({ event: 'A03', id: '4', at: '20250318140000', dischargeTime: '20250318140000' });
-    const leave = (b: Bundle) => encounter(b).extension?.[0].valuePeriod;
-    expect([encounter(stor).status, leave(stor)]).to.deep.equal(['onleave', { start: '2025-03-13T14:00:00+01:00' }]);
-    expect([encounter(slor).status, leave(slor)]).to.deep.equal(['in-progress', { start: '2025-03-13T14:00:00+01:00', end: '2025-03-14T10:00:00+01:00' }]);
-    expect([encounter(slhj).status, encounter(slhj).period!.end, leave(slhj)]).to.deep.equal(['finished', '2025-03-18T14:00:00+01:00', undefined]);
+    expect([encounter(stor).status, leavePeriod(stor)]).to.deep.equal(['onleave', { start: '2025-03-13T14:00:00+01:00' }]);
+    expect([encounter(slor).status, leavePeriod(slor)]).to.deep.equal(['in-progress', { start: '2025-03-13T14:00:00+01:00', end: '2025-03-14T10:00:00+01:00' }]);
+    expect([encounter(slhj).status, encounter(slhj).period!.end, leavePeriod(slhj)]).to.deep.equal(['finished', '2025-03-18T14:00:00+01:00', undefined]);
+    expect([stor, slor, slhj].map(follows)).to.deep.equal([link('revision', stin), link('revision', stor), link('revision', slor)]);
+    expect([stin, stor, slor, slhj].map(receiverEndpoint)).to.deep.equal([HERLEV, HERLEV, HERLEV, HERLEV]);
     expect([stin, stor, slor, slhj].map((b) => [provenance(b).length, activity(b), roa(b)])).to.deep.equal([
       [1, 'admit-inpatient', true],
       [2, 'start-leave-inpatient', undefined],
@@ -152,42 +158,63 @@ describeShared('MedCom sender use cases', function () {
     expect(episodes.size).to.equal(1);
   });
 
-  it('S.BR15: a patient who does not return from leave is discharged with SLHJ', () => {
-    advis({ event: 'A01', id: '1' });
-    advis({ event: 'A21', id: '2', at: '20250313140000' });
-    expect(activity(advis({ event: 'A03', id: '3', at: '20250315120000' }))).to.equal('discharge-inpatient-home');
+  it('S6 / S.BR15 (3.3.8.4–5): a patient who does not return from leave is discharged with SLHJ, no SLOR needed, no request', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250313140000' });
+    const slhj = advis({ event: 'A03', id: '3', at: '20250315120000' });
+    expect([activity(slhj), encounter(slhj).status, roa(slhj), receiverEndpoint(slhj)]).to.deep.equal(['discharge-inpatient-home', 'finished', undefined, HERLEV]);
+    expect(encounter(slhj).period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-15T12:00:00+01:00' });
+    expect([episode(slhj), provenance(slhj).length, follows(slhj)]).to.deep.equal([episode(stin), 3, link('revision', stor)]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR', 'SLHJ']);
   });
 
-  it('S.BR14: leave during a psychiatric + somatic double admission gives neither STOR nor SLOR', () => {
-    advis({ event: 'A01', id: '1' });
+  it('S.BR14 / clinical rule 6: leave during a psychiatric + somatic double admission gives neither STOR nor SLOR; once it ends, leave does', () => {
+    const stin = advis({ event: 'A01', id: '1' });
     advis({ event: 'A01', id: '2', department: 'PSY', visit: 'V2', at: '20250311090000' });
     noAdvis({ event: 'A21', id: '3', at: '20250313140000' }, 'double-admission');
     noAdvis({ event: 'A22', id: '4', at: '20250313180000' }, 'double-admission');
+    noAdvis({ event: 'A21', id: '5', department: 'PSY', visit: 'V2', at: '20250314140000' }, 'double-admission');
+    noAdvis({ event: 'A22', id: '6', department: 'PSY', visit: 'V2', at: '20250314180000' }, 'double-admission');
+    expect(outbox()).to.deep.equal(['STIN']);
+    advis({ event: 'A03', id: '7', department: 'PSY', visit: 'V2', at: '20250315100000' });
+    const stor = advis({ event: 'A21', id: '8', at: '20250316140000' });
+    expect([activity(stor), leavePeriod(stor), provenance(stor).length, follows(stor)]).to.deep.equal(['start-leave-inpatient', { start: '2025-03-16T14:00:00+01:00' }, 2, link('revision', stin)]);
   });
 
-  it('S5 / S.BR17: discharge to a hospice gives no SLHJ; the self-transport code does', () => {
+  it('S5 / S6 / S.BR17 (3.3.7.7–8, 3.3.8.3): discharge to a hospice gives no SLHJ; the self-transport code does', () => {
     advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A03', id: '2', disposition: '50', at: '20250312100000' }, 'discharge-to-transfer');
+    expect(outbox()).to.deep.equal(['STIN']);
     runtime.close();
     open({ ...siteDocument(), adt: { selfTransportDispositions: ['99'] } });
-    advis({ event: 'A01', id: '3', visit: 'V2', at: '20250313100000' });
-    expect(send({ event: 'A03', id: '4', visit: 'V2', disposition: '99', at: '20250314100000' }).outcome.advis).to.equal('SLHJ');
+    const stin = advis({ event: 'A01', id: '3', visit: 'V2', at: '20250313100000' });
+    const slhj = advis({ event: 'A03', id: '4', visit: 'V2', disposition: '99', at: '20250314100000' });
+    expect([activity(slhj), encounter(slhj).status, encounter(slhj).period!.end, roa(slhj)]).to.deep.equal(['discharge-inpatient-home', 'finished', '2025-03-14T10:00:00+01:00', undefined]);
+    expect([episode(slhj), follows(slhj)]).to.deep.equal([episode(stin), link('revision', stin)]);
   });
 
-  it('S7: death during the stay, during leave and after a leave → MORS with the current activity and deceased', () => {
-    advis({ event: 'A01', id: '1' });
-    const mors = advis({ event: 'A03', id: '2', at: '20250312031000', deathIndicator: 'Y', deathTime: '20250312031000' });
-    expect([activity(mors), encounter(mors).status, encounter(mors).period!.end]).to.deep.equal(['admit-inpatient', 'finished', '2025-03-12T03:10:00+01:00']);
-    expect(resources<Patient>(mors, 'Patient')[0].deceasedBoolean).to.equal(true);
+  it('S7 (3.3.9.3–4): death during the stay → MORS: the current activity, finished, period.end = time of death, deceased, no request', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    // PID-29 is the time of death; the A03 is entered later.
+    const mors = advis({ event: 'A03', id: '2', at: '20250312060000', deathIndicator: 'Y', deathTime: '20250312031000' });
+    expect([activity(mors), encounter(mors).class.code, encounter(mors).status, deceased(mors), roa(mors)]).to.deep.equal(['admit-inpatient', 'IMP', 'finished', true, undefined]);
+    expect(encounter(mors).period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-12T03:10:00+01:00' });
+    expect([episode(mors), provenance(mors).length, follows(mors), receiverEndpoint(mors)]).to.deep.equal([episode(stin), 2, link('revision', stin), HERLEV]);
+  });
 
-    advis({ event: 'A01', id: '3', visit: 'V2', at: '20250320080000' });
-    advis({ event: 'A21', id: '4', visit: 'V2', at: '20250321080000' });
-    expect(activity(advis({ event: 'A03', id: '5', visit: 'V2', at: '20250321200000', disposition: '20' }))).to.equal('start-leave-inpatient');
+  it('S7 / S.BR16 (3.3.9.5–6): death during leave (PV1-36 death code) → MORS with start-leave-inpatient; after a return, end-leave-inpatient', () => {
+    const stin = advis({ event: 'A01', id: '1', at: '20250320080000' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250321080000' });
+    const mors = advis({ event: 'A03', id: '3', at: '20250321200000', disposition: '20' });
+    expect([activity(mors), encounter(mors).status, deceased(mors), roa(mors)]).to.deep.equal(['start-leave-inpatient', 'finished', true, undefined]);
+    expect([encounter(mors).period, leavePeriod(mors)]).to.deep.equal([{ start: '2025-03-20T08:00:00+01:00', end: '2025-03-21T20:00:00+01:00' }, { start: '2025-03-21T08:00:00+01:00' }]);
+    expect([episode(mors), provenance(mors).length, follows(mors)]).to.deep.equal([episode(stin), 3, link('revision', stor)]);
 
-    advis({ event: 'A01', id: '6', visit: 'V3', at: '20250401080000' });
-    advis({ event: 'A21', id: '7', visit: 'V3', at: '20250402080000' });
-    advis({ event: 'A22', id: '8', visit: 'V3', at: '20250402180000' });
-    expect(activity(advis({ event: 'A03', id: '9', visit: 'V3', at: '20250403080000', deathIndicator: 'Y' }))).to.equal('end-leave-inpatient');
+    advis({ event: 'A01', id: '4', visit: 'V2', at: '20250401080000' });
+    advis({ event: 'A21', id: '5', visit: 'V2', at: '20250402080000' });
+    const slor = advis({ event: 'A22', id: '6', visit: 'V2', at: '20250402180000' });
+    const after = advis({ event: 'A03', id: '7', visit: 'V2', at: '20250403080000', deathIndicator: 'Y' });
+    expect([activity(after), encounter(after).period!.end, provenance(after).length, follows(after)]).to.deep.equal(['end-leave-inpatient', '2025-04-03T08:00:00+02:00', 4, link('revision', slor)]);
   });
 
   it('S7: dead on arrival → MORS as the first message (activity admit-inpatient, start = end, no request)', () => {
@@ -218,14 +245,15 @@ describeShared('MedCom sender use cases', function () {
   it('S.CANC: A11 → AN_STIN (entered-in-error, removal); after a correction it refers to the correction', () => {
     const stin = advis({ event: 'A01', id: '1' });
     const an = advis({ event: 'A11', id: '2' });
-    expect([encounter(an).status, activity(an), current(an).entity![0].role]).to.deep.equal(['entered-in-error', 'cancel-admit-inpatient', 'removal']);
-    expect(current(an).entity![0].what.reference).to.equal(`MessageHeader/${header(stin).id}`);
+    expect([encounter(an).status, activity(an), roa(an), receiverEndpoint(an)]).to.deep.equal(['entered-in-error', 'cancel-admit-inpatient', undefined, HERLEV]);
+    expect([encounter(an).period, follows(an), provenance(an).length, episode(an)]).to.deep.equal([{ start: '2025-03-11T07:55:00+01:00' }, link('removal', stin), 2, episode(stin)]);
 
     advis({ event: 'A01', id: '3', visit: 'V2' });
     const re = advis({ event: 'A08', id: '4', visit: 'V2', admitTime: '20250311070000' });
     const an2 = advis({ event: 'A11', id: '5', visit: 'V2' });
-    expect(current(an2).entity![0].what.reference).to.equal(`MessageHeader/${header(re).id}`);
-    expect(provenance(an2)).to.have.length(3);
+    expect([follows(an2), provenance(an2).length]).to.deep.equal([link('removal', re), 3]);
+    // S.BR23: the correction went first, the cancellation after it.
+    expect(outbox('V2|REGH')).to.deep.equal(['STIN', 'RE_STIN', 'AN_STIN']);
   });
 
   it('A13 cancels the discharge (AN_SLHJ back to in-progress) or the death (AN_MORS, deceased false)', () => {
@@ -238,15 +266,18 @@ describeShared('MedCom sender use cases', function () {
     expect([activity(anMors), resources<Patient>(anMors, 'Patient')[0].deceasedBoolean]).to.deep.equal(['admit-inpatient', false]);
   });
 
-  it('A52 / A53 cancel a leave and a return → AN_STOR, AN_SLOR', () => {
-    advis({ event: 'A01', id: '1' });
-    advis({ event: 'A21', id: '2', at: '20250313140000' });
+  it('S.CANC (3.3.10.3–4): A52 / A53 cancel a wrongly registered leave and return → AN_STOR, AN_SLOR to their receiver', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const stor = advis({ event: 'A21', id: '2', at: '20250313140000' });
     const anStor = advis({ event: 'A52', id: '3', at: '20250313150000' });
-    expect([activity(anStor), encounter(anStor).status]).to.deep.equal(['cancel-start-leave-inpatient', 'in-progress']);
+    expect([activity(anStor), encounter(anStor).status, roa(anStor), receiverEndpoint(anStor)]).to.deep.equal(['cancel-start-leave-inpatient', 'in-progress', undefined, HERLEV]);
+    expect([provenance(anStor).length, follows(anStor), episode(anStor)]).to.deep.equal([3, link('removal', stor), episode(stin)]);
     advis({ event: 'A21', id: '4', at: '20250314140000' });
-    advis({ event: 'A22', id: '5', at: '20250314180000' });
+    const slor = advis({ event: 'A22', id: '5', at: '20250314180000' });
     const anSlor = advis({ event: 'A53', id: '6', at: '20250314190000' });
-    expect([activity(anSlor), encounter(anSlor).status]).to.deep.equal(['cancel-end-leave-inpatient', 'onleave']);
+    expect([activity(anSlor), encounter(anSlor).status, leavePeriod(anSlor)]).to.deep.equal(['cancel-end-leave-inpatient', 'onleave', { start: '2025-03-14T14:00:00+01:00' }]);
+    expect([provenance(anSlor).length, follows(anSlor)]).to.deep.equal([6, link('removal', slor)]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR', 'AN_STOR', 'STOR', 'SLOR', 'AN_SLOR']);
   });
 
   it('clinical rule 4: admitted → acute ambulant (A07) → STAA without request, same episode, no SLHJ between; its end is discharge-emergency-home', () => {
@@ -463,6 +494,7 @@ describeShared('MedCom sender use cases', function () {
     noAdvis({ event: 'A01', id: '1', cpr: '' }, 'no-cpr');
     noAdvis({ event: 'A01', id: '2', cpr: '010180AB12' }, 'no-cpr');
     noAdvis({ event: 'A01', id: '3', cpr: '3213801234' }, 'no-cpr');
+    noAdvis({ event: 'A01', id: '5', cpr: '6101800005' }, 'no-cpr');
     noAdvis({ event: 'A01', id: '4', municipality: '' }, 'no-danish-address');
   });
 });
