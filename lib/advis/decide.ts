@@ -263,9 +263,11 @@ function cancelDischarge(ctx: Context): Decision {
     return { ...none('nothing-to-cancel'), stay: { ...stay, status: reopened, encounter } };
   }
   const morsCancelled = base(last.advis) === 'MORS';
-  const before = previousEncounter(stay);
+  // AN_MORS restores the "previous status" (on leave too); AN_SLHJ is always in-progress (MedCom's code table).
+  const before = morsCancelled ? previousEncounter(stay) : { ...withoutLeave(previousEncounter(stay)), status: 'in-progress' as const };
   const decision = cancel(ctx, stay, last, before, morsCancelled ? { deceased: false, activity: currentActivity(stay) } : {});
-  if (decision.kind === 'advis') decision.stay = { ...decision.stay, status: reopened, encounter: before, deceased: false };
+  const status = before.status === 'onleave' ? 'onleave' : reopened;
+  if (decision.kind === 'advis') decision.stay = { ...decision.stay, status, encounter: before, deceased: false };
   return decision;
 }
 

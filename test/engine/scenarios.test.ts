@@ -445,6 +445,31 @@ describeShared('MedCom sender use cases', function () {
     expect(encounter(winter).period).to.deep.equal({ start: '2025-10-25T22:00:00+02:00', end: '2025-10-26T12:00:00+01:00' });
   });
 
+  it('S.CANC: AN_MORS of a death registered during leave restores the "previous status" onleave; the return then gives SLOR', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A21', id: '2', at: '20250313140000' });
+    const mors = advis({ event: 'A03', id: '3', at: '20250313200000', deathIndicator: 'Y' });
+    const an = advis({ event: 'A13', id: '4', at: '20250313210000' });
+    expect([activity(an), encounter(an).status, encounter(an).period, leavePeriod(an), deceased(an), follows(an)]).to.deep.equal([
+      'start-leave-inpatient', 'onleave', { start: '2025-03-11T07:55:00+01:00' }, { start: '2025-03-13T14:00:00+01:00' }, false, link('removal', mors),
+    ]);
+    const slor = advis({ event: 'A22', id: '5', at: '20250314100000' });
+    expect([activity(slor), leavePeriod(slor), provenance(slor).length, follows(slor)]).to.deep.equal([
+      'end-leave-inpatient', { start: '2025-03-13T14:00:00+01:00', end: '2025-03-14T10:00:00+01:00' }, 5, link('revision', an),
+    ]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR', 'MORS', 'AN_MORS', 'SLOR']);
+  });
+
+  it('S.CANC: AN_SLHJ of a discharge registered during leave is in-progress, as MedCom\'s code table says for every AN_SLHJ', () => {
+    advis({ event: 'A01', id: '1' });
+    advis({ event: 'A21', id: '2', at: '20250313140000' });
+    const slhj = advis({ event: 'A03', id: '3', at: '20250315120000' });
+    const an = advis({ event: 'A13', id: '4', at: '20250315130000' });
+    expect([activity(an), encounter(an).status, encounter(an).period, leavePeriod(an), follows(an)]).to.deep.equal([
+      'cancel-discharge-inpatient-home', 'in-progress', { start: '2025-03-11T07:55:00+01:00' }, undefined, link('removal', slhj),
+    ]);
+  });
+
   it('ignores A05, A14, A38, A54 and A55 with a reason', () => {
     for (const event of ['A05', 'A14', 'A38', 'A54', 'A55']) noAdvis({ event, id: event }, 'ignored-event');
   });
