@@ -470,6 +470,69 @@ describeShared('MedCom sender use cases', function () {
     ]);
   });
 
+  it('S5: when the receiving hospital\'s A01 comes before the referring hospital\'s A03, the referring hospital still sends nothing', () => {
+    const first = advis({ event: 'A01', id: '1' });
+    const second = advis({ event: 'A01', id: '2', at: '20250312110000', hospital: 'RH', department: 'KAR', visit: 'V2' });
+    expect([roa(second), episode(second), follows(second)]).to.deep.equal([false, episode(first), link('revision', first)]);
+    // The old hospital's discharge comes late, and without a transfer code: the stay already ended by the transfer.
+    noAdvis({ event: 'A03', id: '3', at: '20250312100000' }, 'no-open-stay');
+    expect([outbox('V1|REGH'), outbox('V2|REGH')]).to.deep.equal([['STIN'], ['STIN']]);
+  });
+
+  it('S5 → S6: after a transfer to another hospital of the region, that hospital\'s discharge is the SLHJ of the whole flow', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const moved = advis({ event: 'A02', id: '2', hospital: 'RH', department: 'KAR', at: '20250312100000' });
+    const slhj = advis({ event: 'A03', id: '3', hospital: 'RH', department: 'KAR', at: '20250315100000' });
+    expect([activity(slhj), senderSor(slhj), encounter(slhj).period, receiverEndpoint(slhj)]).to.deep.equal([
+      'discharge-inpatient-home', '265191000016006', { start: '2025-03-12T10:00:00+01:00', end: '2025-03-15T10:00:00+01:00' }, HERLEV,
+    ]);
+    expect([episode(slhj), provenance(slhj).length, follows(slhj)]).to.deep.equal([episode(stin), 3, link('revision', moved)]);
+  });
+
+  it('A12 cancels the transfer: AN_STIN from the new hospital, and the stay goes on at the old one, ending with its SLHJ', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const moved = advis({ event: 'A02', id: '2', hospital: 'RH', department: 'KAR', at: '20250312100000' });
+    const an = advis({ event: 'A12', id: '3', at: '20250312103000' });
+    expect([activity(an), encounter(an).status, senderSor(an), encounter(an).period, follows(an)]).to.deep.equal([
+      'cancel-admit-inpatient', 'entered-in-error', '265191000016006', { start: '2025-03-12T10:00:00+01:00' }, link('removal', moved),
+    ]);
+    const slhj = advis({ event: 'A03', id: '4', at: '20250315100000' });
+    expect([senderSor(slhj), encounter(slhj).period, provenance(slhj).length, follows(slhj), episode(slhj)]).to.deep.equal([
+      '265161000016000', { start: '2025-03-11T07:55:00+01:00', end: '2025-03-15T10:00:00+01:00' }, 4, link('revision', an), episode(stin),
+    ]);
+  });
+
+  it('S1.A1: PV1-14 "transferred from a hospital of the region" without a known stay there → STIN without request, new episode', () => {
+    const stin = advis({ event: 'A01', id: '1', admitSource: '4' });
+    expect([roa(stin), roaRecipient(stin), provenance(stin).length, follows(stin)]).to.deep.equal([false, undefined, 1, undefined]);
+  });
+
+  it('S7 (3.3.9.1–2): dead on arrival at the acute ambulant department → MORS as the first message with admit-emergency, class EMER', () => {
+    const mors = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', deathIndicator: 'Y', deathTime: '20250311075500' });
+    expect([activity(mors), encounter(mors).class.code, encounter(mors).status, roa(mors), deceased(mors), provenance(mors).length]).to.deep.equal([
+      'admit-emergency', 'EMER', 'in-progress', false, true, 1,
+    ]);
+    expect(encounter(mors).period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-11T07:55:00+01:00' });
+  });
+
+  it('S3 / S.BR14: leave applies to admitted stays only; an acute ambulant patient\'s A21 gives no STOR', () => {
+    advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
+    noAdvis({ event: 'A21', id: '2', patientClass: 'E', department: 'AKM', at: '20250311100000' }, 'not-admitted');
+    expect(outbox()).to.deep.equal(['STAA']);
+  });
+
+  it('S.BR13: a pre-registered admission and leave are decided in the order of their times, each when due', () => {
+    clock = new Date('2025-03-10T12:00:00Z');
+    expect(send({ event: 'A01', id: '1', at: '20250311080000' }).outcome.reason).to.equal('deferred');
+    expect(send({ event: 'A21', id: '2', at: '20250312140000' }).outcome.reason).to.equal('deferred');
+    clock = new Date('2025-03-11T07:00:00Z');
+    expect(runtime.engine.releaseDue().notifications.map((n) => [n.outcome.advis, encounter(n.bundle).period!.start])).to.deep.equal([['STIN', '2025-03-11T08:00:00+01:00']]);
+    clock = new Date('2025-03-13T00:00:00Z');
+    const [stor] = runtime.engine.releaseDue().notifications;
+    expect([stor.outcome.advis, leavePeriod(stor.bundle), provenance(stor.bundle).length]).to.deep.equal(['STOR', { start: '2025-03-12T14:00:00+01:00' }, 2]);
+    expect(outbox()).to.deep.equal(['STIN', 'STOR']);
+  });
+
   it('ignores A05, A14, A38, A54 and A55 with a reason', () => {
     for (const event of ['A05', 'A14', 'A38', 'A54', 'A55']) noAdvis({ event, id: event }, 'ignored-event');
   });
