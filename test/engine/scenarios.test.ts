@@ -413,6 +413,8 @@ describeShared('MedCom sender use cases', function () {
     const department = advis({ event: 'A08', id: '4', admitTime: '20250311074500', department: 'AKM', at: '20250311093000' });
     expect(senderSor(department)).to.equal('265171000016007');
     expect(current(department).entity![0].what.reference).to.equal(`MessageHeader/${header(time).id}`);
+    // No cancellation goes before (or instead of) a correction.
+    expect(outbox()).to.deep.equal(['STIN', 'RE_STIN', 'RE_STIN']);
   });
 
   it('S.CORR / S.CANC on an acute ambulant stay: RE_STAA with the corrected start, then AN_STAA cancelling the correction', () => {
