@@ -452,7 +452,7 @@ function isActive(stay: StayState): boolean {
  * neither a death, a cancellation, nor cancelled since.
  */
 function currentActivity(stay: StayState): string {
-  const cancelled = new Set(stay.provenance.filter((p) => p.entity?.role === 'removal').map((p) => p.entity!.messageHeaderId));
+  const cancelled = cancelledMessages(stay);
   for (let i = stay.sent.length - 1; i >= 0; i--) {
     const sent = stay.sent[i];
     const type = base(sent.advis);
@@ -461,12 +461,19 @@ function currentActivity(stay: StayState): string {
   return stay.encounter.class === 'IMP' ? 'admit-inpatient' : 'admit-emergency';
 }
 
+/** The MessageHeader ids of the stay's advis that a later AN_ cancelled. */
+function cancelledMessages(stay: StayState): Set<string> {
+  return new Set(stay.provenance.filter((p) => p.entity?.role === 'removal').map((p) => p.entity!.messageHeaderId));
+}
+
 /**
  * The start time an A08's PV1-44 speaks for: the stay's current period.start, unless the stay's latest start advis
- * came from a transfer (A02), which starts at the transfer (EVN-6) while PV1-44 keeps the original admission.
+ * still in force came from a transfer (A02), which starts at the transfer (EVN-6) while PV1-44 keeps the original
+ * admission.
  */
 function admissionStart(stay: StayState): string | undefined {
-  const start = stay.sent.findLast((s) => s.advis === 'STIN' || s.advis === 'STAA');
+  const cancelled = cancelledMessages(stay);
+  const start = stay.sent.findLast((s) => (s.advis === 'STIN' || s.advis === 'STAA') && !cancelled.has(s.messageHeaderId));
   return start && start.trigger !== 'A02' ? stay.encounter.periodStart : undefined;
 }
 

@@ -174,6 +174,9 @@ describeShared('MedCom sender use cases', function () {
     expect([senderSor(slhj), encounter(slhj).period, provenance(slhj).length, follows(slhj), episode(slhj)]).to.deep.equal([
       '265161000016000', { start: '2025-03-11T07:55:00+01:00', end: '2025-03-15T10:00:00+01:00' }, 4, link('revision', an), episode(stin),
     ]);
+    // The admission at the old hospital is in force again: PV1-44 speaks for it, and after the SLHJ it is too late.
+    noAdvis({ event: 'A08', id: '5', admitTime: '20250311075500', at: '20250315110000' }, 'nothing-changed');
+    noAdvis({ event: 'A08', id: '6', admitTime: '20250311070000', at: '20250315110000' }, 'not-latest-advis');
   });
 
   it('S5 → S6: after a transfer to another hospital of the region, that hospital\'s discharge is the SLHJ of the whole flow', () => {
