@@ -90,17 +90,18 @@ function admit(ctx: Context): Decision {
   const { event, stay } = ctx;
   const cls = event.visit.stayClass;
   if (cls === 'other') return none('not-advis-class');
+  // A start is sent from its department: one the site does not know yet holds it, also when it continues a stay.
+  if (!ctx.department) return none('unknown-department');
   const admitted = cls === 'admitted';
-  const hospital = ctx.department?.hospital;
+  const hospital = ctx.department.hospital;
 
   // Acute ambulant → admitted at the same hospital: a new STIN in the same flow, no SLHJ between (clinical rule 3).
   const acute = [stay, ...ctx.patientStays].find((s) => !!s && isActive(s) && s.status === 'acute-ambulant' && s.hospital === hospital);
   if (admitted && acute) return continueStay(ctx, acute, 'STIN', false);
   if (isOpen(stay)) return none('stay-already-started');
 
-  const missing = addressing(ctx);
-  if (missing) return none(missing);
-  const department = ctx.department!;
+  if (!ctx.receiver) return none('unknown-municipality');
+  const department = ctx.department;
   const region = ctx.site.hospital(department.hospital)!.region;
 
   // Transfer from another hospital of the same region (S1.A1): a stay there that is open or ended by the transfer,
@@ -157,7 +158,8 @@ function toAcuteAmbulant(ctx: Context): Decision {
 
 /** A new start advis (new Encounter, new period.start) that continues an open stay's flow and episode. */
 function continueStay(ctx: Context, from: StayState, advis: 'STIN' | 'STAA', reportOfAdmission: boolean): Decision {
-  const department = ctx.department ?? ctx.site.department(from.department, from.hospital)!;
+  const department = ctx.department;
+  if (!department) return none('unknown-department');
   if (!ctx.receiver) return none('unknown-municipality');
   const admitted = advis === 'STIN';
   const encounter: EncounterSnapshot = { class: admitted ? 'IMP' : 'EMER', status: 'in-progress', periodStart: ctx.time };
@@ -516,12 +518,6 @@ function withinHours(from: string | undefined, to: string, hours: number): boole
 function sameInstant(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return Date.parse(a) === Date.parse(b);
-}
-
-function addressing(ctx: Context): NoAdvisReason | undefined {
-  if (!ctx.department) return 'unknown-department';
-  if (!ctx.receiver) return 'unknown-municipality';
-  return undefined;
 }
 
 function none(reason: NoAdvisReason): Decision {

@@ -596,6 +596,19 @@ describeShared('MedCom sender use cases', function () {
     expect(runtime.store.held()).to.deep.equal([]);
   });
 
+  it('an acute ambulant patient admitted to a department the site does not know yet: the STIN is held, then sent without request in the same flow', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
+    expect(send({ event: 'A06', id: '2', department: 'GER', at: '20250311120000' }).outcome).to.include({ advis: null, reason: 'unknown-department', held: true });
+    expect(outbox()).to.deep.equal(['STAA']);
+    runtime.close();
+    const site = siteDocument() as { departments: object[] };
+    site.departments.push({ code: 'GER', hospital: 'HGH', name: 'Geriatrisk afdeling, Herlev', sor: '265221000016001', kind: 'somatic' });
+    open(site);
+    const [stin] = released(runtime.engine.releaseHeld());
+    expect([stin.outcome.advis, senderSor(stin.bundle), roa(stin.bundle), encounter(stin.bundle).period]).to.deep.equal(['STIN', '265221000016001', false, { start: '2025-03-11T12:00:00+01:00' }]);
+    expect([episode(stin.bundle), follows(stin.bundle)]).to.deep.equal([episode(staa), link('revision', staa)]);
+  });
+
   it('ignores A05, A14, A38, A54 and A55 with a reason', () => {
     for (const event of ['A05', 'A14', 'A38', 'A54', 'A55']) noAdvis({ event, id: event }, 'ignored-event');
   });
