@@ -469,6 +469,9 @@ describeShared('MedCom sender use cases', function () {
     // The patient now lives in Copenhagen (0101): the correction still goes to Herlev, which got the STIN.
     const re = advis({ event: 'A08', id: '2', municipality: '101', admitTime: '20250311074500', at: '20250311090000' });
     expect([receiverEndpoint(re), send({ event: 'A08', id: '3', municipality: '101', admitTime: '20250311074500', at: '20250311091000' }).outcome.reason]).to.deep.equal([HERLEV, 'nothing-changed']);
+    // Neither does a municipality the site does not know hold a correction back: its receiver is known.
+    const again = advis({ event: 'A08', id: '3a', municipality: '665', admitTime: '20250311074000', at: '20250311092000' });
+    expect([receiverEndpoint(again), follows(again)]).to.deep.equal([HERLEV, link('revision', re)]);
     // A new advis goes to the municipality of residence now.
     const stor = advis({ event: 'A21', id: '4', municipality: '101', at: '20250313140000' });
     expect(receiverEndpoint(stor)).to.equal(COPENHAGEN);
@@ -477,6 +480,7 @@ describeShared('MedCom sender use cases', function () {
     expect([receiverEndpoint(an), follows(an)]).to.deep.equal([COPENHAGEN, link('removal', stor)]);
     expect(runtime.store.outboxByStay('V1|REGH').map((e) => [e.advis, e.receiverSor])).to.deep.equal([
       ['STIN', '953741000016009'],
+      ['RE_STIN', '953741000016009'],
       ['RE_STIN', '953741000016009'],
       ['STOR', '953701000016004'],
       ['AN_STOR', '953701000016004'],
