@@ -118,6 +118,17 @@ describeShared('MedCom sender use cases', function () {
     expect(outbox()).to.deep.equal(['STAA', 'STIN']);
   });
 
+  it('S1.A1 / clinical rule 3: the admission as a new visit after the acute ambulant one: STIN without request, and the end of the acute visit gives no SLHJ', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', at: '20250311080000' });
+    const stin = advis({ event: 'A01', id: '2', visit: 'V2', at: '20250311120000' });
+    expect([roa(stin), encounter(stin).period, episode(stin), provenance(stin).length, follows(stin)]).to.deep.equal([
+      false, { start: '2025-03-11T12:00:00+01:00' }, episode(staa), 2, link('revision', staa),
+    ]);
+    noAdvis({ event: 'A03', id: '3', patientClass: 'E', department: 'AKM', at: '20250311120000' }, 'no-open-stay');
+    const slhj = advis({ event: 'A03', id: '4', visit: 'V2', at: '20250314100000' });
+    expect([activity(slhj), episode(slhj), provenance(slhj).length, follows(slhj)]).to.deep.equal(['discharge-inpatient-home', episode(staa), 3, link('revision', stin)]);
+    expect([outbox('V1|REGH'), outbox('V2|REGH')]).to.deep.equal([['STAA'], ['STIN', 'SLHJ']]);
+  });
   it('S1.A1 / S5 / S.BR19 (3.3.2.3–4, 3.3.7.3–4): transfer to another hospital of the region: nothing from the referring hospital, STIN without request and the same episode from the receiving one', () => {
     const first = advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A03', id: '2', at: '20250312100000', disposition: '03', dischargeTime: '20250312100000' }, 'discharge-to-transfer');
