@@ -7,8 +7,9 @@
 // and a resource is walked once. The semantics are Medplum's, rule for rule: Medplum's own validator is kept as the
 // test oracle (test/support/medplum-oracle.ts) and test/fhir/differential.test.ts proves both agree on every MedCom
 // example, on seeded errors and on the Bundles the engine builds. What is still Medplum's here: the snapshot parser
-// (getDataType: the patches in medcom-layer.ts are written against it), the FHIRPath evaluator for invariants
-// (parsed once per expression), and its pattern/fixed/discriminator comparisons (deepIncludes, matchDiscriminant).
+// (getDataType: the patches in medcom-layer.ts are written against it), the FHIRPath evaluator for the invariants
+// not written as JS (invariants.ts; parsed once per expression), and its pattern/fixed/discriminator comparisons
+// (deepIncludes, matchDiscriminant).
 //
 // Not reproduced: Medplum's warnings (reference target types, primitive-extension type mismatch), which never make a
 // Bundle invalid.
@@ -32,6 +33,7 @@ import {
   type SlicingRules,
   type TypedValue,
 } from '@medplum/core';
+import { COMPILED_INVARIANTS, isEmptyValue } from './invariants';
 
 export interface WalkIssue {
   severity: 'error' | 'warning';
@@ -65,52 +67,6 @@ const isPrimitive = (type: string): boolean => type === 'undefined' || type in J
 const TERMINOLOGY_TYPES = new Set(['CodeableConcept', 'Coding', 'code', 'Quantity', 'string', 'uri']);
 const INT_MAX = 2_147_483_647;
 
-/**
- * Invariants written as JS because they sit on every entry, resource, narrative or extension and their FHIRPath is
- * most of a walk's cost. Each gives what Medplum's FHIRPath gives, or undefined to leave the case to FHIRPath
- * (test/fhir/differential.test.ts evaluates both on every value of the examples and on edge cases). Keyed by key and
- * expression, so a changed expression falls back to FHIRPath. `type`: the type of value the invariant sits on.
- */
-export const COMPILED_INVARIANTS: Record<string, { type: 'Extension' | 'BundleEntry' | 'Resource' | 'Narrative'; test: (value: unknown) => boolean | undefined }> = {
-  'ext-1|extension.exists() != value.exists()': { type: 'Extension', test: (v) => hasItems((v as { extension?: unknown }).extension) !== hasChoice(v, 'value') },
-  'bdl-5|resource.exists() or request.exists() or response.exists()': {
-    type: 'BundleEntry',
-    test: (v) => !isEmptyValue((v as Record<string, unknown>).resource) || !isEmptyValue((v as Record<string, unknown>).request) || !isEmptyValue((v as Record<string, unknown>).response),
-  },
-  "bdl-8|fullUrl.exists() implies fullUrl.contains('/_history/').not()": {
-    type: 'BundleEntry',
-    test: (v) => {
-      const { fullUrl, _fullUrl } = v as { fullUrl?: unknown; _fullUrl?: unknown };
-      if (_fullUrl !== undefined) return undefined;
-      if (fullUrl === undefined) return true;
-      return typeof fullUrl === 'string' && fullUrl !== '' ? !fullUrl.includes('/_history/') : undefined;
-    },
-  },
-  // Without contained resources these hold; with them, FHIRPath decides.
-  'dom-2|contained.contained.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  'dom-4|contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  'dom-5|contained.meta.security.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  // Medplum's htmlChecks() is true for any narrative (it does not parse the XHTML), so these always hold.
-  'txt-1|htmlChecks()': { type: 'Narrative', test: () => true },
-  'txt-2|htmlChecks()': { type: 'Narrative', test: () => true },
-};
-
-function hasItems(v: unknown): boolean {
-  return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null;
-}
-
-/** Whether the object has a populated `<prefix><Type>` choice element, as FHIRPath's `value.exists()` sees it. */
-function hasChoice(v: unknown, prefix: string): boolean {
-  if (!v || typeof v !== 'object') return false;
-  for (const key in v) {
-    if (key.length > prefix.length && key.startsWith(prefix) && key.charCodeAt(prefix.length) >= 65 && key.charCodeAt(prefix.length) <= 90) {
-      const x = (v as Record<string, unknown>)[key];
-      if (x !== undefined && x !== null && x !== '' && !(Array.isArray(x) && !x.length)) return true;
-    }
-  }
-  return false;
-}
-
 interface CompiledInvariant {
   key: string;
   message: string;
@@ -133,6 +89,8 @@ interface CompiledProperty {
 
 interface CompiledType {
   schema: InternalTypeSchema;
+  /** The type's own invariants, checked when it is the root of a walk. */
+  invariants: CompiledInvariant[];
   properties: CompiledProperty[];
   /** Choice elements by their prefix (`value` for `value[x]`) with the JSON names their types allow. */
   choices: Map<string, Set<string>>;
@@ -157,15 +115,15 @@ export class ProfileWalker {
     const root: Value = { type, value: resource, path: schema.path };
     const state: WalkState = { issues, bound, root, resources: isResource(resource) ? [{ value: toTypedValue(resource) }] : [] };
     checkForNull(resource as Record<string, unknown>, schema.path, issues);
-    const rootInvariants = this.invariants(schema.constraints);
-    this.checkInvariants(root, rootInvariants, state);
-    this.walkObject(root, this.compile(schema), schema.path, state, false);
+    const compiled = this.compile(schema);
+    this.checkInvariants(root, compiled.invariants, state);
+    this.walkObject(root, compiled, schema.path, state, false);
   }
 
   private compile(schema: InternalTypeSchema): CompiledType {
     let compiled = this.compiled.get(schema);
     if (compiled) return compiled;
-    compiled = { schema, properties: [], choices: new Map() };
+    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], choices: new Map() };
     this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
     for (const [key, element] of Object.entries(schema.elements)) {
       // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
@@ -410,17 +368,6 @@ function matchesSpecifiedValue(value: Value | Value[], element: InternalSchemaEl
   if (element.pattern && !deepIncludes(typeAndValue, element.pattern)) return false;
   if (element.fixed && !deepEquals(typeAndValue, element.fixed)) return false;
   return true;
-}
-
-function isEmptyValue(v: unknown): boolean {
-  if (v === null || v === undefined) return true;
-  if (typeof v === 'string') return v === '';
-  if (typeof v === 'object') {
-    if (Array.isArray(v)) return v.length === 0;
-    for (const _ in v) return false;
-    return true;
-  }
-  return false;
 }
 
 function checkString(s: string, type: string, path: string, issues: WalkIssue[]): void {
