@@ -15,16 +15,15 @@
 // Bundle invalid.
 
 import {
-  arrayify,
   deepEquals,
   deepIncludes,
   getDataType,
   getNestedProperty,
-  isResource,
   isValidCalendarDate,
   matchDiscriminant,
   parseFhirPath,
   toTypedValue,
+  tryGetDataType,
   UCUM,
   validationRegexes,
   type FhirPathAtom,
@@ -77,8 +76,8 @@ interface CompiledInvariant {
 interface CompiledProperty {
   key: string;
   element: InternalSchemaElement;
-  /** `a.b` keys (profile children of an element) go through Medplum's nested property access. */
-  nested: boolean;
+  /** The segments of an `a.b` key (profile children of an element), read as Medplum's getNestedProperty reads them. */
+  segments: string[] | undefined;
   /** For a plain key: the JSON names it may have (and their `_name`), each with the type it means. */
   candidates: { name: string; extension: string; type: string; resource: boolean }[];
   invariants: CompiledInvariant[];
@@ -92,6 +91,8 @@ interface CompiledType {
   /** The type's own invariants, checked when it is the root of a walk. */
   invariants: CompiledInvariant[];
   properties: CompiledProperty[];
+  /** The compiled types of its values, by type name (inner types first, as Medplum resolves them). */
+  children: Map<string, CompiledType>;
   /** Choice elements by their prefix (`value` for `value[x]`) with the JSON names their types allow. */
   choices: Map<string, Set<string>>;
 }
@@ -123,7 +124,7 @@ export class ProfileWalker {
   private compile(schema: InternalTypeSchema): CompiledType {
     let compiled = this.compiled.get(schema);
     if (compiled) return compiled;
-    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], choices: new Map() };
+    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], children: new Map(), choices: new Map() };
     this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
     for (const [key, element] of Object.entries(schema.elements)) {
       // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
@@ -139,7 +140,7 @@ export class ProfileWalker {
       compiled.properties.push({
         key,
         element,
-        nested: key.includes('.'),
+        segments: key.includes('.') ? key.split('.') : undefined,
         candidates,
         invariants: this.invariants(element.constraints),
         valueSet: element.binding?.strength === 'required' ? element.binding.valueSet : undefined,
@@ -164,15 +165,20 @@ export class ProfileWalker {
   private walkObject(object: Value, type: CompiledType, path: string, state: WalkState, isEntry: boolean): void {
     const resource = isEntry && isResource(object.value);
     if (resource) state.resources.push({ value: toTypedValue(object.value) });
-    for (const property of type.properties) this.walkProperty(object, property, `${path}.${property.key}`, type.schema, state);
+    for (const property of type.properties) this.walkProperty(object, property, path, type, state);
     this.checkAdditionalProperties(object, type, state);
     if (resource) state.resources.pop();
   }
 
-  /** The values of one property: Medplum's getNestedProperty, fast for the plain keys that are nearly all of them. */
-  private read(object: Value, property: CompiledProperty): (Value | Value[])[] {
+  /**
+   * The values of one property, as Medplum's getNestedProperty gives them (withPath), or ABSENT for a plain key that
+   * is not there, which is most of them: absence costs nothing. `_name` primitive extensions go through Medplum.
+   */
+  private read(object: Value, property: CompiledProperty): (Value | Value[])[] | typeof ABSENT {
     const parent = object.value as Record<string, unknown>;
-    if (property.nested || !parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
+    // With paths, an absent value is an 'undefined' typed value, never undefined.
+    if (property.segments) return (readPath(object, property.segments, true) ?? getNestedProperty(object, property.key, { withPath: true })) as (Value | Value[])[];
+    if (!parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
     for (const { name, extension, type, resource } of property.candidates) {
       if (parent[extension] !== undefined) return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
       const raw = parent[name];
@@ -186,13 +192,18 @@ export class ProfileWalker {
       }
       return [{ type: resource ? resourceType(raw) : type, value: raw, path }];
     }
-    return [{ type: 'undefined', value: undefined, path: `${object.path}.${property.key}` }];
+    return ABSENT;
   }
 
-  private walkProperty(object: Value, property: CompiledProperty, path: string, schema: InternalTypeSchema, state: WalkState): void {
+  private walkProperty(object: Value, property: CompiledProperty, parentPath: string, type: CompiledType, state: WalkState): void {
     const { element } = property;
     const issues = state.issues;
     const found = this.read(object, property);
+    if (found === ABSENT) {
+      if (element.min > 0) issues.push(structure(`${object.path}.${property.key}`, 'Missing required property'));
+      return;
+    }
+    const path = `${parentPath}.${property.key}`;
     for (const value of found) {
       if (!Array.isArray(value) && value.value === undefined) {
         if (element.min > 0) issues.push(structure(value.path, 'Missing required property'));
@@ -239,12 +250,20 @@ export class ProfileWalker {
       }
     }
     for (const value of found) {
-      for (const v of arrayify(value) ?? []) {
-        if (isPrimitive(v.type)) continue;
-        const inner = schema.innerTypes.find((t) => t.name === v.type) ?? getDataType(v.type);
-        this.walkObject(v, this.compile(inner), path, state, true);
-      }
+      if (Array.isArray(value)) {
+        for (const v of value) if (!isPrimitive(v.type)) this.walkObject(v, this.child(type, v.type), path, state, true);
+      } else if (value !== undefined && !isPrimitive(value.type)) this.walkObject(value, this.child(type, value.type), path, state, true);
     }
+  }
+
+  /** The compiled type of a value inside `parent`: one of its inner types (BackboneElements), else the data type. */
+  private child(parent: CompiledType, name: string): CompiledType {
+    let compiled = parent.children.get(name);
+    if (!compiled) {
+      compiled = this.compile(parent.schema.innerTypes.find((t) => t.name === name) ?? getDataType(name));
+      parent.children.set(name, compiled);
+    }
+    return compiled;
   }
 
   private checkInvariants(value: Value, invariants: CompiledInvariant[], state: WalkState): void {
@@ -334,6 +353,98 @@ const UCUM_VALUE = toTypedValue(UCUM);
 /** A contained resource's type is its resourceType (Medplum's toTypedValueWithType). */
 const resourceType = (v: unknown): string => (isResource(v) ? (v as { resourceType: string }).resourceType : 'Resource');
 
+/** A plain key that is not in the JSON: nothing to check but its minimum. */
+const ABSENT = Symbol('absent');
+
+/** Medplum's isResource, without the call through its module's export getter. */
+const isResource = (v: unknown): boolean => typeof v === 'object' && v !== null && 'resourceType' in v;
+
+/**
+ * Medplum's getNestedProperty(start, segments.join('.'), { withPath }) for plain JSON: each segment's element found in
+ * the type of the value before it, read as its getTypedPropertyValueWithSchema reads it. null when Medplum must do it
+ * (a `_name` primitive extension to merge, an element the schema does not name).
+ */
+function readPath(start: Value, segments: readonly string[], withPath: boolean): (Value | Value[] | undefined)[] | null {
+  const first = readElement(start, segments[0], withPath);
+  if (first === null) return null;
+  let level: (Value | Value[] | undefined)[] = [first];
+  for (let s = 1; s < segments.length; s++) {
+    const next: (Value | Value[] | undefined)[] = [];
+    for (const d of level) {
+      if (Array.isArray(d)) {
+        for (const item of d) {
+          const r = readElement(item, segments[s], withPath);
+          if (r === null) return null;
+          next.push(r);
+        }
+      } else if (withPath ? d?.value !== undefined : d !== undefined) {
+        const r = readElement(d!, segments[s], withPath);
+        if (r === null) return null;
+        next.push(r);
+      }
+    }
+    level = next;
+  }
+  return level;
+}
+
+/** One segment (Medplum's getTypedPropertyValue, and with paths its getTypedPropertyValueWithPath). */
+function readElement(t: Value, name: string, withPath: boolean): Value | Value[] | undefined | null {
+  let result: Value | Value[] | undefined;
+  if (t.value) {
+    const element = elementNamed(t.type, name);
+    if (!element) return null;
+    const read = readTyped(t.value as Record<string, unknown>, element);
+    if (read === null) return null;
+    result = read;
+  }
+  if (!withPath) return result;
+  const prefix = t.path ? t.path + '.' : '';
+  if (result === undefined) return { type: 'undefined', value: undefined, path: prefix + name };
+  if (Array.isArray(result)) return result.map((v, i) => ({ type: v.type, value: v.value, path: `${prefix}${name}[${i}]` }));
+  return { type: result.type, value: result.value, path: prefix + name };
+}
+
+/** The element `name` of a type as Medplum finds it: by name, as a choice `name[x]`, or a choice's typed name. */
+function elementNamed(type: string, name: string): InternalSchemaElement | undefined {
+  const elements = tryGetDataType(type)?.elements;
+  if (!elements) return undefined;
+  const found = elements[name] ?? elements[name + '[x]'];
+  if (found) return found;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      const choice = elements[name.slice(0, i) + '[x]'];
+      if (choice) return choice;
+    }
+  }
+  return undefined;
+}
+
+/** An element's value with its type, as Medplum's getTypedPropertyValueWithSchema types it; null for a `_name` merge. */
+function readTyped(object: Record<string, unknown>, element: InternalSchemaElement): Value | Value[] | undefined | null {
+  const types = element.type;
+  if (!types?.length) return undefined;
+  const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+  const choice = last.endsWith('[x]');
+  const base = choice ? last.slice(0, -3) : last;
+  let raw: unknown;
+  let code = 'undefined';
+  for (const t of types) {
+    const name = choice ? base + capitalize(t.code) : base;
+    if (object['_' + name] !== undefined) return null;
+    raw = object[name];
+    if (raw !== undefined) {
+      code = t.code;
+      break;
+    }
+  }
+  if (isEmptyValue(raw)) return undefined;
+  if (code === 'Element' || code === 'BackboneElement') code = types[0].code;
+  const typed = (v: unknown): Value => ({ type: code === 'Resource' && isResource(v) ? (v as { resourceType: string }).resourceType : code, value: v, path: '' });
+  return Array.isArray(raw) ? raw.map(typed) : typed(raw);
+}
+
 function structure(expression: string, message: string): WalkIssue {
   return { severity: 'error', expression, message };
 }
@@ -359,8 +470,20 @@ function choiceOf(key: string, choices: Map<string, Set<string>>, object: Record
 
 function sliceOf(value: Value, slicing: SlicingRules): number {
   return slicing.slices.findIndex((slice) =>
-    slicing.discriminator.every((d) => arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, slice))),
+    slicing.discriminator.every((d) => {
+      const found = d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[]));
+      // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
+      return found.some((v) => matchDiscriminant(v as TypedValue, d, slice));
+    }),
   );
+}
+
+/** Discriminator paths split once. */
+const pathSegments = new Map<string, string[]>();
+function segmentsOf(path: string): string[] {
+  let segments = pathSegments.get(path);
+  if (!segments) pathSegments.set(path, (segments = path.split('.')));
+  return segments;
 }
 
 function matchesSpecifiedValue(value: Value | Value[], element: InternalSchemaElement): boolean {
