@@ -362,9 +362,9 @@ const isResource = (v: unknown): boolean => typeof v === 'object' && v !== null 
 /**
  * Medplum's getNestedProperty(start, segments.join('.'), { withPath }) for plain JSON: each segment's element found in
  * the type of the value before it, read as its getTypedPropertyValueWithSchema reads it. null when Medplum must do it
- * (a `_name` primitive extension to merge, an element the schema does not name).
+ * (a `_name` primitive extension to merge, an element the schema does not name). Exported for the differential test.
  */
-function readPath(start: Value, segments: readonly string[], withPath: boolean): (Value | Value[] | undefined)[] | null {
+export function readPath(start: Value, segments: readonly string[], withPath: boolean): (Value | Value[] | undefined)[] | null {
   const first = readElement(start, segments[0], withPath);
   if (first === null) return null;
   let level: (Value | Value[] | undefined)[] = [first];

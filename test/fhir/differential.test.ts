@@ -2,12 +2,13 @@
 // engine used it before): the same errors, at the same places, on every MedCom example, on seeded errors, and on the
 // Bundles the engine builds. Also: each invariant compiled into JS gives what FHIRPath gives.
 import { expect } from 'chai';
-import { evalFhirPath, getDataType } from '@medplum/core';
+import { evalFhirPath, getDataType, getNestedProperty } from '@medplum/core';
 import type { Bundle } from 'fhir/r4';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openAdvisRuntime, readSiteSource } from '../../lib/engine/runtime';
 import { COMPILED_INVARIANTS } from '../../lib/fhir/invariants';
+import { readPath } from '../../lib/fhir/profile-walk';
 import { MESSAGE_KINDS, forBundlePass } from '../../lib/fhir/medcom-layer';
 import { loadProfilePackages } from '../../lib/fhir/profiles';
 import { createValidator, type MedComValidator } from '../../lib/fhir/validate';
@@ -238,5 +239,32 @@ describeShared('profile walk against the Medplum oracle', function () {
         .filter((key) => !(key in COMPILED_INVARIANTS));
       expect(missing, profile).to.deep.equal([]);
     }
+  });
+
+  it('reads nested profile paths and slice discriminators as Medplum\'s getNestedProperty does, on every entry of the examples', () => {
+    const strip = (found: unknown, withPath: boolean): unknown =>
+      JSON.parse(JSON.stringify(found ?? null, (k, v: unknown) => (k === 'path' && !withPath ? undefined : v === undefined ? '<undefined>' : v)));
+    let compared = 0;
+    for (const [, bundle] of examples()) {
+      const kind = MESSAGE_KINDS.find((k) => (bundle.meta?.profile ?? []).includes(k.profile)) ?? MESSAGE_KINDS[0];
+      for (const entry of bundle.entry ?? []) {
+        const resource = entry.resource;
+        const profile = resource && kind.entries[resource.resourceType];
+        if (!profile) continue;
+        const elements = getDataType(profile).elements;
+        const paths = new Set(Object.keys(elements).filter((key) => key.includes('.')));
+        for (const element of Object.values(elements)) for (const d of element.slicing?.discriminator ?? []) paths.add(d.path);
+        for (const key of paths) {
+          for (const withPath of [true, false]) {
+            const start = { type: profile, value: resource, path: resource.resourceType };
+            const ours = readPath(start, key.split('.'), withPath);
+            if (ours === null) continue;
+            compared++;
+            expect(strip(ours, withPath), `${profile} ${key}`).to.deep.equal(strip(withPath ? getNestedProperty(start, key, { withPath }) : getNestedProperty(start, key), withPath));
+          }
+        }
+      }
+    }
+    expect(compared).to.be.greaterThan(500);
   });
 });
