@@ -91,6 +91,12 @@ interface CompiledType {
   /** The type's own invariants, checked when it is the root of a walk. */
   invariants: CompiledInvariant[];
   properties: CompiledProperty[];
+  /** The plain properties by each JSON name they may have (`valueString`, `_valueString`, …). */
+  byName: Map<string, CompiledProperty[]>;
+  /** Plain properties with a minimum: their absence is an issue. */
+  required: CompiledProperty[];
+  /** `a.b` properties: read from the object whatever it holds. */
+  nested: CompiledProperty[];
   /** The compiled types of its values, by type name (inner types first, as Medplum resolves them). */
   children: Map<string, CompiledType>;
   /** Choice elements by their prefix (`value` for `value[x]`) with the JSON names their types allow. */
@@ -124,7 +130,7 @@ export class ProfileWalker {
   private compile(schema: InternalTypeSchema): CompiledType {
     let compiled = this.compiled.get(schema);
     if (compiled) return compiled;
-    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], children: new Map(), choices: new Map() };
+    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], byName: new Map(), required: [], nested: [], children: new Map(), choices: new Map() };
     this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
     for (const [key, element] of Object.entries(schema.elements)) {
       // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
@@ -137,7 +143,7 @@ export class ProfileWalker {
         return { name: json, extension: '_' + json, type, resource: t.code === 'Resource' };
       });
       if (key.endsWith('[x]') && !key.includes('.')) compiled.choices.set(key.slice(0, -3), new Set(candidates.map((c) => c.name)));
-      compiled.properties.push({
+      const property: CompiledProperty = {
         key,
         element,
         segments: key.includes('.') ? key.split('.') : undefined,
@@ -146,7 +152,19 @@ export class ProfileWalker {
         valueSet: element.binding?.strength === 'required' ? element.binding.valueSet : undefined,
         slicing: element.slicing,
         specified: !!(element.pattern || element.fixed),
-      });
+      };
+      compiled.properties.push(property);
+      if (property.segments) compiled.nested.push(property);
+      else {
+        if (element.min > 0) compiled.required.push(property);
+        for (const c of candidates) {
+          for (const json of [c.name, c.extension]) {
+            const named = compiled.byName.get(json);
+            if (named) named.push(property);
+            else compiled.byName.set(json, [property]);
+          }
+        }
+      }
     }
     return compiled;
   }
@@ -165,7 +183,29 @@ export class ProfileWalker {
   private walkObject(object: Value, type: CompiledType, path: string, state: WalkState, isEntry: boolean): void {
     const resource = isEntry && isResource(object.value);
     if (resource) state.resources.push({ value: toTypedValue(object.value) });
-    for (const property of type.properties) this.walkProperty(object, property, path, type, state);
+    const value = object.value as Record<string, unknown>;
+    if (value && typeof value === 'object') {
+      // The properties the JSON holds, found from its few keys rather than by looking up every element of the type
+      // (a choice such as Extension.value[x] has 50 JSON names); what is absent matters only when it is required.
+      for (const property of type.required) {
+        if (!property.candidates.some((c) => value[c.name] !== undefined || value[c.extension] !== undefined)) {
+          state.issues.push(structure(`${object.path}.${property.key}`, 'Missing required property'));
+        }
+      }
+      let walked: CompiledProperty[] | undefined;
+      for (const key in value) {
+        const properties = value[key] === undefined ? undefined : type.byName.get(key);
+        if (!properties) continue;
+        for (const property of properties) {
+          if (walked?.includes(property)) continue; // a choice or `_name` partner already read it
+          (walked ??= []).push(property);
+          this.walkProperty(object, property, path, type, state);
+        }
+      }
+      for (const property of type.nested) this.walkProperty(object, property, path, type, state);
+    } else {
+      for (const property of type.properties) this.walkProperty(object, property, path, type, state);
+    }
     this.checkAdditionalProperties(object, type, state);
     if (resource) state.resources.pop();
   }
