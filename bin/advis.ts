@@ -5,7 +5,9 @@
 //   advis profiles install <package.tgz | url>     install a MedCom FHIR package into the package directory
 //   advis profiles list                            list the installed packages
 //   advis send --host H --port P [...] FILE...       send HL7 messages over MLLP, one JSON line per ACK
+//   advis outbox --store FILE list | show | resend | dead-letter   the delivery outbox, for operators
 import { runConvert } from './convert';
+import { runOutbox } from './outbox';
 import { runProfiles } from './profiles';
 import { runSend } from './send';
 import { runValidate } from './validate';
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   validate: runValidate,
   profiles: runProfiles,
   send: runSend,
+  outbox: runOutbox,
 };
 
 const USAGE = `usage: advis <command> [options]
@@ -28,7 +31,10 @@ const USAGE = `usage: advis <command> [options]
   profiles install <package.tgz | url>    install a FHIR package (default directory: $ADVIS_FHIR_PACKAGES or ~/.fhir/packages)
   profiles list                           list installed packages
   send --host H --port P [--tls] [--ca FILE] [--cert FILE --key FILE] [--servername NAME] [--timeout S] FILE...
-                                          send HL7 messages over MLLP and print each ACK`;
+                                          send HL7 messages over MLLP and print each ACK
+  outbox --store FILE list [--status S] [--limit N] | show ID | resend ID | dead-letter ID
+                                          list the delivery outbox, show one message with its audit trail,
+                                          send one again now, or give it up`;
 
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [command, ...args] = argv;

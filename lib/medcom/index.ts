@@ -2,5 +2,5 @@
 export * from './acknowledgement';
 export * from './envelope';
 export * from './errors';
-export type { Party, WireFormat } from './message';
+export { messageHeaderOf, partyOf, readBundle, type Party, type WireFormat } from './message';
 export * from './resend';

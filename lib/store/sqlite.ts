@@ -167,6 +167,9 @@ class SqliteStore implements AdvisStore {
            AND next_attempt_at <= ?
          ORDER BY id LIMIT ?`,
       ),
+      awaitingAcknowledgement: sql<[number, number], OutboxRow>(
+        `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE status = 'sent' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+      ),
       insertOutbox: sql<[Record<string, string | number>]>(
         `INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, body,
            status, attempts, created_at, next_attempt_at)
@@ -244,6 +247,10 @@ class SqliteStore implements AdvisStore {
 
   nextDue(now: Date, limit: number): OutboxEntry[] {
     return this.statements.nextDue.all(epochMs(now, 'now'), limit).map(outboxEntry);
+  }
+
+  awaitingAcknowledgement(dueBy: Date, limit: number): OutboxEntry[] {
+    return this.statements.awaitingAcknowledgement.all(epochMs(dueBy, 'dueBy'), limit).map(outboxEntry);
   }
 
   dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[] {

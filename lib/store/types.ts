@@ -93,9 +93,11 @@ export interface HeldOutcome<T = unknown> extends NewHeldOutcome<T> {
 export type ProcessingOutcome = 'advis' | 'none' | 'held' | 'deferred' | 'error' | 'replayed';
 /**
  * What happened to an outgoing message: handed to the network, positively acknowledged, an attempt failed (retried),
- * sent again with a new Bundle.id, or given up.
+ * sent again with a new Bundle.id, or given up; `acknowledged`: an acknowledgement that settled nothing by itself (a
+ * transient-error, a duplicate, one for a message we do not know), kept for the record; `queued`: queued again by an
+ * operator.
  */
-export type DeliveryOutcome = 'sent' | 'delivered' | 'failed' | 'resent' | 'dead';
+export type DeliveryOutcome = 'sent' | 'delivered' | 'failed' | 'resent' | 'dead' | 'acknowledged' | 'queued';
 export type AuditOutcome = ProcessingOutcome | DeliveryOutcome;
 
 /** One line of the audit trail. Holds no CPR number: the stay key and message ids lead to the rest. */
@@ -193,6 +195,11 @@ export interface AdvisStore {
    * A stay's later messages wait behind it (MedCom wants them in order); other stays are not held up. Oldest first.
    */
   nextDue(now: Date, limit: number): OutboxEntry[];
+  /**
+   * Messages handed to the network whose acknowledgement was due by `dueBy` (status `sent`, `nextAttemptAt` passed),
+   * most overdue first: what the delivery worker must resend or give up. At most `limit`.
+   */
+  awaitingAcknowledgement(dueBy: Date, limit: number): OutboxEntry[];
 
   /** Deferred events whose time has come, earliest first. */
   dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[];

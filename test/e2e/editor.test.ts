@@ -15,6 +15,8 @@ const why = ready ? '' : ` (skipped: needs ../shared and Chromium at ${CHROMIUM}
 declare const RED: {
   nodes: { getType(t: string): { category: string; outputs: number } | undefined; node(id: string): unknown };
   editor: { edit(node: unknown): void; editConfig(a: string, type: string, id: string): void };
+  view: { importNodes(nodes: object[]): void };
+  workspaces: { active(): string };
 };
 
 suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
@@ -78,6 +80,34 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('opens the delivery nodes: medcom out switches between VANS and REST, medcom-rest shows the chosen authentication', async () => {
+    const { page, errors } = await open('en-US');
+    await page.evaluate(() =>
+      RED.view.importNodes([{ id: 'mout1', type: 'medcom out', z: RED.workspaces.active(), x: 400, y: 400, site: 'site1', transport: 'vans', wires: [[], []] }]),
+    );
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('mout1')));
+    await page.waitForSelector('#node-input-transport', { state: 'visible' });
+    expect([await page.isVisible('#node-input-vans'), await page.isVisible('#node-input-rest')]).to.deep.equal([true, false]);
+    await page.selectOption('#node-input-transport', 'rest');
+    expect([await page.isVisible('#node-input-vans'), await page.isVisible('#node-input-rest')]).to.deep.equal([false, true]);
+    await page.click('#node-dialog-cancel');
+    await page.evaluate(() => RED.editor.editConfig('', 'medcom-rest', '_ADD_'));
+    await page.waitForSelector('#node-config-input-url', { state: 'visible' });
+    const shown = () => Promise.all(['#node-config-input-password', '#node-config-input-token', '#node-config-input-clientSecret'].map((id) => page.isVisible(id)));
+    expect(await shown()).to.deep.equal([false, false, false]);
+    await page.selectOption('#node-config-input-authType', 'basic');
+    expect(await shown()).to.deep.equal([true, false, false]);
+    await page.selectOption('#node-config-input-authType', 'oauth2');
+    expect(await shown()).to.deep.equal([false, false, true]);
+    expect(await page.textContent('label[for="node-config-input-clientSecret"]')).to.include('Client secret');
+    await page.click('#node-config-dialog-cancel');
+    await page.evaluate(() => RED.editor.editConfig('', 'medcom-vans', '_ADD_'));
+    await page.waitForSelector('#node-config-input-outbox', { state: 'visible' });
+    expect(await page.inputValue('#node-config-input-outbox')).to.equal('${ADVIS_VANS_OUTBOX}');
+    await page.click('#node-config-dialog-cancel');
+    expect(errors.join('\n')).to.equal('');
+  });
+
   it('speaks Danish in a Danish browser', async () => {
     const { page, errors } = await open('da-DK');
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('advis1')));
@@ -87,6 +117,10 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('hl7in1')));
     await page.waitForSelector('#node-input-ackMode', { state: 'visible' });
     expect(await page.textContent('#node-input-ackMode option[value="flow"]')).to.equal('efter flowet (hl7 response-node)');
+    await page.click('#node-dialog-cancel');
+    await page.evaluate(() => RED.editor.editConfig('', 'medcom-vans', '_ADD_'));
+    await page.waitForSelector('label[for="node-config-input-outbox"]', { state: 'visible' });
+    expect(await page.textContent('label[for="node-config-input-outbox"]')).to.include('Udbakkemappe');
     expect(errors).to.deep.equal([]);
   });
 });

@@ -34,10 +34,15 @@ describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
       ['hl7-in', null],
       ['hl7-response', null],
       ['hl7-out', null],
+      ['medcom-out', null],
+      ['medcom-vans', null],
+      ['medcom-rest', null],
     ]);
     const da = await (await fetch(`${base}/nodes/messages?lng=da`)).json();
     expect(da['@advis-engine/node-red/advis'].advis.label.outputNone).to.equal('intet advis (msg.advis.reason)');
     expect(da['@advis-engine/node-red/hl7-in']['hl7-in'].ackMode.flow).to.equal('efter flowet (hl7 response-node)');
+    expect(da['@advis-engine/node-red/medcom-out']['medcom-out'].label.outputEvents).to.equal('leveringshændelser (msg.payload)');
+    expect(da['@advis-engine/node-red/medcom-rest']['medcom-rest'].label.clientSecret).to.equal('Klienthemmelighed');
   });
 
   it('turns pasted ADT into a STIN and then an SLHJ, stored in the SQLite file under the data folder', async () => {

@@ -2,6 +2,7 @@
 // their debug nodes swapped for helper nodes.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
@@ -35,7 +36,7 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
   const saved = { ...process.env };
   afterEach(async () => {
     await helper.unload();
-    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES', 'ADVIS_MLLP_HOST', 'ADVIS_MLLP_PORT']) {
+    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES', 'ADVIS_MLLP_HOST', 'ADVIS_MLLP_PORT', 'ADVIS_VANS_OUTBOX', 'ADVIS_VANS_INBOX']) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
@@ -79,6 +80,24 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     }
     expect((await received).hl7).to.include({ controlId: 'MSG-A01-0001' });
     expect((await ack).ack).to.deep.equal({ code: 'AA', text: '', controlId: 'MSG-A01-0001' });
+  });
+
+  it('example "medcom out - deliver to a VANS folder" writes the STIN\'s envelope into the VANS outbox folder', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-example-vans-'));
+    try {
+      for (const [key, folder] of [['ADVIS_VANS_OUTBOX', 'out'], ['ADVIS_VANS_INBOX', 'in']]) {
+        process.env[key] = path.join(dir, folder);
+        fs.mkdirSync(process.env[key]!);
+      }
+      await helper.load([...core, nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomVans], loadFlow(path.join('examples', 'medcom out - deliver to a VANS folder.json')));
+      const sent = new Promise<void>((resolve) => helper.getNode('d2').on('input', (msg) => (msg as { topic: string }).topic === 'sent' && resolve()));
+      helper.getNode('i1').receive({});
+      await sent;
+      expect(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.xml'))).to.have.length(1);
+    } finally {
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the region flow (flows/region.json) turns its injected A01 and A03 into STIN and SLHJ', async () => {

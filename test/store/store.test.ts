@@ -377,6 +377,22 @@ describe('advis store', () => {
       expect(heads(at(10))).to.deep.equal(['A1', 'B1']);
     });
 
+    it('lists sent messages whose acknowledgement is overdue, most overdue first, and nothing else', () => {
+      store.commit({
+        outboxUpdate: [
+          { messageHeaderId: 'A1', status: 'sent', attempts: 1, nextAttemptAt: at(30) },
+          { messageHeaderId: 'B1', status: 'sent', attempts: 1, nextAttemptAt: at(20) },
+          { messageHeaderId: 'A2', status: 'failed', attempts: 0, nextAttemptAt: at(0) },
+          { messageHeaderId: 'B2', status: 'delivered', attempts: 1, nextAttemptAt: at(0) },
+        ],
+      });
+      const overdue = (dueBy: string, limit = 10) => store.awaitingAcknowledgement(new Date(dueBy), limit).map((e) => e.messageHeaderId);
+      expect(overdue(at(19))).to.deep.equal([]);
+      expect(overdue(at(20))).to.deep.equal(['B1']);
+      expect(overdue(at(30))).to.deep.equal(['B1', 'A1']);
+      expect(overdue(at(30), 1)).to.deep.equal(['B1']);
+    });
+
     it('does not offer messages created for later', () => {
       store.commit({ stays: [stay('C|HGH')], outbox: [{ ...outbox('C1', 'C|HGH'), nextAttemptAt: at(20) }] });
       expect(heads(at(19))).to.deep.equal(['A1', 'B1']);

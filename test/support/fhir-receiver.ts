@@ -34,6 +34,8 @@ export interface FhirReceiverOptions {
   auth?: ReceiverAuth;
   /** Checks a received message; any problem returned makes the answer a fatal-error Acknowledgement. */
   validate?: (message: ReceivedMessage) => string[];
+  /** Listen on this port (default: any free one): a receiver started again where one was before, as after an outage. */
+  port?: number;
 }
 
 export interface ReceivedMessage {
@@ -86,6 +88,7 @@ function messageHeaderIdOf(body: string, contentType: string): string | undefine
 export function acknowledgement(messageHeaderId: string, code: 'ok' | 'transient-error' | 'fatal-error', xml: boolean): string {
   const bundleId = randomUUID();
   const headerId = randomUUID();
+  const outcomeId = randomUUID();
   const event = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes';
   if (xml) {
     return `<Bundle xmlns="http://hl7.org/fhir"><id value="${bundleId}"/><type value="message"/><entry><fullUrl value="urn:uuid:${headerId}"/>` +
@@ -104,9 +107,14 @@ export function acknowledgement(messageHeaderId: string, code: 'ok' | 'transient
         id: headerId,
         eventCoding: { system: event, code: 'acknowledgement-message' },
         source: { endpoint: 'https://sor2.sum.dsdn.dk/#id=953741000016009' },
-        response: { identifier: messageHeaderId, code },
+        response: { identifier: messageHeaderId, code, ...(code !== 'ok' && { details: { reference: `OperationOutcome/${outcomeId}` } }) },
       },
-    }],
+    },
+    // A negative acknowledgement says why, as MedCom requires (medcom-acknowledgement-1).
+    ...(code === 'ok' ? [] : [{
+      fullUrl: `urn:uuid:${outcomeId}`,
+      resource: { resourceType: 'OperationOutcome', id: outcomeId, issue: [{ severity: 'error', code: code === 'fatal-error' ? 'value' : 'transient', diagnostics: `the receiver answers ${code}` }] },
+    }])],
   });
 }
 
@@ -207,7 +215,7 @@ export async function startFhirReceiver(options: FhirReceiverOptions = {}): Prom
   const server = tls
     ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: !!tls.requestCert, rejectUnauthorized: !!tls.requestCert }, handler)
     : http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base: `${origin}/fhir`,

@@ -23,6 +23,9 @@ export const nodes = {
   hl7In: require('../../nodes/hl7-in/hl7-in'),
   hl7Response: require('../../nodes/hl7-response/hl7-response'),
   hl7Out: require('../../nodes/hl7-out/hl7-out'),
+  medcomOut: require('../../nodes/medcom-out/medcom-out'),
+  medcomVans: require('../../nodes/medcom-vans/medcom-vans'),
+  medcomRest: require('../../nodes/medcom-rest/medcom-rest'),
 };
 
 export { helper };

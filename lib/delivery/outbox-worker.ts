@@ -1,0 +1,572 @@
+// The outbox worker: takes the advis the engine committed to the store's outbox and drives each through a sink (the
+// VANS folder or a FHIR REST endpoint) until MedCom's acknowledgement settles it, applying lib/medcom's rules for
+// acknowledgements, silence, resends and network back-off. It owns the clock, the store writes and the sink calls; the
+// decisions themselves are lib/medcom's pure functions (docs/delivery.md §3).
+//
+// Order. Messages of one stay leave in the order they were created, one at a time: a stay's next message is handed
+// over only after the one before it was handed over (status `sent`) or given up; it does not wait for the
+// acknowledgement. MedCom's messaging is asynchronous (an acknowledgement may take 30 minutes, and a silent receiver
+// would hold a discharge advis back for the two hours of resends), and every HospitalNotification carries the
+// Provenances of the stay's earlier messages, so a receiver that gets a resent admission after the discharge can still
+// put them in order. Different stays go in parallel, up to `concurrency` at once.
+//
+// Durability. Every change of state is one store commit, written after the sink answered: a crash between the
+// handover and the commit sends the message again on restart (at least once; MedCom receivers recognise the
+// duplicate by its MessageHeader.id, rule MR8.R), and never loses it. A send re-reads its entry first, so an
+// operator's change made meanwhile (another process, `advis outbox`) is respected.
+//
+// Work is serialised: sending, reading the inbox, silence checks and manual actions run one after the other, so an
+// acknowledgement never races the send it settles.
+
+import { DateTime } from 'luxon';
+import {
+  ackDeadline,
+  buildVansEnvelope,
+  decideOnAcknowledgement,
+  decideOnSilence,
+  DEFAULT_RETRY_POLICY,
+  MedComError,
+  MIME_TYPE,
+  messageHeaderOf,
+  networkRetryDelay,
+  parseAcknowledgement,
+  parseVansEnvelope,
+  partyOf,
+  readBundle,
+  resendBody,
+  type Acknowledgement,
+  type NamePostfix,
+  type RetryPolicy,
+  type VansReceipt,
+} from '../medcom';
+import type { MedComValidator } from '../fhir/validate';
+import type { AdvisStore, AuditEntry, OutboxEntry, OutboxUpdate } from '../store';
+import { deadLetter, requeue } from './outbox-actions';
+import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
+import type { InboxFile, InboxVerdict, VansInbox } from './vans-folder';
+
+/** How messages leave: in a VANS envelope through the folder sink, or as a bare Bundle POSTed to a FHIR endpoint. */
+export type Transport =
+  | {
+      kind: 'vans';
+      sink: Sink;
+      /** Where the VANS client leaves receipts and acknowledgements; without it acknowledgements come by `acknowledge`. */
+      inbox?: VansInbox;
+      /** The sending GLN for the envelope; default the GLN of the Bundle's MessageHeader.sender organisation. */
+      senderGln?: string;
+      namePostfix?: NamePostfix;
+    }
+  | { kind: 'rest'; sink: Sink };
+
+export type DeliveryEventType = 'queued' | 'sent' | 'resent' | 'acknowledged' | 'failed';
+
+/** What happened to one outgoing message; the `medcom out` node's second output. Holds no personal data. */
+export interface DeliveryEvent {
+  type: DeliveryEventType;
+  messageHeaderId: string;
+  stayKey: string;
+  /** The receiving municipality's GLN. */
+  receiverGln: string;
+  advis: OutboxEntry['advis'];
+  at: string;
+  /** Transmissions so far (1 after the first send). */
+  attempts: number;
+  /** sent, resent: the Bundle.id of this transmission. */
+  bundleId?: string;
+  /** acknowledged: the acknowledgement's code. */
+  code?: Acknowledgement['code'];
+  /**
+   * failed: why. `network` (the sink could not hand it over; retried at `retryAt`), `refused` (the sink said the
+   * message can never be sent as it is), `rejected` (fatal-error acknowledgement), `resends-exhausted`, `operator`.
+   */
+  reason?: 'network' | 'refused' | 'rejected' | 'resends-exhausted' | 'operator';
+  /** failed with reason network: when it is tried again. */
+  retryAt?: string;
+  /** The sink's error or the acknowledgement's OperationOutcome text, for people. */
+  detail?: string;
+}
+
+export interface OutboxWorkerOptions {
+  store: AdvisStore;
+  transport: Transport;
+  policy?: RetryPolicy;
+  /** Stays whose messages are handed over at the same time (default 8). */
+  concurrency?: number;
+  /** Validates received acknowledgements (MedCom: SHALL); findings are logged, they do not stop the acknowledgement. */
+  validator?: MedComValidator;
+  now?: () => Date;
+  /** For network back-off jitter; tests pass a fixed one. */
+  random?: () => number;
+  /** Bundle.ids of resends; default random UUIDs. */
+  newId?: () => string;
+  onEvent?: (event: DeliveryEvent) => void;
+  /** Log lines for people; never carry message bodies. */
+  onLog?: (level: 'info' | 'warn' | 'error', text: string) => void;
+}
+
+/** What became of an acknowledgement handed to `acknowledge`. */
+export type AcknowledgementResult = 'delivered' | 'resend' | 'failed' | 'duplicate' | 'unknown' | 'unreadable';
+
+/** Entries fetched per store read while draining: enough to keep the sink busy without re-reading for each send. */
+const BATCH_PER_SLOT = 8;
+/** Overdue messages looked at per silence check. */
+const SILENCE_BATCH = 500;
+
+export class OutboxWorker {
+  private readonly store: AdvisStore;
+  private readonly transport: Transport;
+  private readonly policy: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly validator?: MedComValidator;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly newId: () => string;
+  private readonly emit: (event: DeliveryEvent) => void;
+  private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void;
+  /** Results of finished sends waiting for the next group commit (see `durably`). */
+  private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
+  /** While a group commit runs: the events it emits, sent on once it is durable. */
+  private held?: DeliveryEvent[];
+  /**
+   * The kind of the last failure to hand a message over, while it lasts: an outage fails every stay's next message,
+   * so it is logged when it starts (or changes) and when it ends, not once per message. Each message's failure is
+   * in its delivery event.
+   */
+  private outage?: string;
+  /** Same for the inbox, read every round. */
+  private inboxFailure?: string;
+  /** Consecutive network failures per message, for the back-off; forgotten on success and on restart. */
+  private readonly networkFailures = new Map<string, number>();
+  /** The tail of the serialised work. */
+  private work: Promise<void> = Promise.resolve();
+  private drainPending = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(options: OutboxWorkerOptions) {
+    this.store = options.store;
+    this.transport = options.transport;
+    this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
+    this.validator = options.validator;
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+    const onEvent = options.onEvent;
+    this.emit = (event) => {
+      if (this.held) {
+        this.held.push(event);
+        return;
+      }
+      try {
+        onEvent?.(event);
+      } catch (error) {
+        this.log('error', `a delivery event listener failed: ${(error as Error).message}`);
+      }
+    };
+    this.log = options.onLog ?? (() => undefined);
+  }
+
+  /** Runs `tick` every `intervalMs` until `stop`, and once now. */
+  start(intervalMs: number): void {
+    this.stopped = false;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    void this.tick();
+  }
+
+  /** Stops the timer and waits for the work under way; later calls do nothing. The sink is the caller's to close. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.work;
+  }
+
+  /**
+   * One round: read the inbox, act on overdue acknowledgements, then send everything due now. Resolves when it is
+   * done; never rejects (failures are logged, and whatever they hit is retried next round).
+   */
+  tick(): Promise<void> {
+    return this.serial(() =>
+      this.logged(async () => {
+        await this.readInbox();
+        this.checkSilence();
+        await this.drain();
+      }),
+    );
+  }
+
+  /**
+   * Hands a message the engine committed to the outbox to the worker: checks that it is there (durable), reports it
+   * `queued` and sends it soon. Throws when the store has no such message.
+   */
+  enqueue(messageHeaderId: string): OutboxEntry {
+    const entry = this.store.getOutbox(messageHeaderId);
+    if (!entry) throw new Error(`the outbox has no message with MessageHeader.id ${messageHeaderId}: it was not committed`);
+    // A round may have sent it already, between the advis node's commit and this call: then that is the news.
+    if (entry.status === 'queued') this.emit({ ...this.describe(entry), type: 'queued' });
+    this.wake();
+    return entry;
+  }
+
+  /** Sends the message again now (docs/delivery.md: manual re-dispatch). Throws OutboxActionError when it is not there. */
+  resend(messageHeaderId: string): Promise<OutboxEntry> {
+    return this.serial(async () => {
+      const entry = requeue(this.store, messageHeaderId, this.now());
+      this.networkFailures.delete(messageHeaderId);
+      this.emit({ ...this.describe(entry), type: 'queued' });
+      this.wake();
+      return entry;
+    });
+  }
+
+  /** Gives the message up (status dead). Throws OutboxActionError when it is not there, delivered, or dead already. */
+  deadLetter(messageHeaderId: string): Promise<OutboxEntry> {
+    return this.serial(async () => {
+      const entry = deadLetter(this.store, messageHeaderId, this.now());
+      this.networkFailures.delete(messageHeaderId);
+      this.emit({ ...this.describe(entry), type: 'failed', reason: 'operator' });
+      return entry;
+    });
+  }
+
+  /**
+   * An acknowledgement that arrived some other way than the inbox or a REST response (say, a flow that receives them
+   * over HTTP). An unreadable one is logged and reported `unreadable`; rejects only when the store fails.
+   */
+  acknowledge(body: string, contentType?: string): Promise<AcknowledgementResult> {
+    return this.serial(async () => this.readAcknowledgement({ contentType: contentType ?? '', body }, 'a flow'));
+  }
+
+  /** Sends what is due soon, without waiting for the next tick; calls made meanwhile share one round. */
+  private wake(): void {
+    if (this.drainPending || this.stopped) return;
+    this.drainPending = true;
+    void this.serial(() =>
+      this.logged(async () => {
+        this.drainPending = false;
+        await this.drain();
+      }),
+    );
+  }
+
+  /** Runs `task` after the work already queued; its failure is its caller's, and does not stop later work. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.work.then(task);
+    this.work = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** Background work has no caller to tell: a failure (the store unreachable, say) is logged and retried next round. */
+  private async logged(task: () => Promise<void>): Promise<void> {
+    try {
+      await task();
+    } catch (error) {
+      this.log('error', `delivery work failed, retried on the next round: ${(error as Error).message}`);
+    }
+  }
+
+  /** Sends every entry due now, one per stay at a time, `concurrency` at once, until nothing more is due. */
+  private async drain(): Promise<void> {
+    const inFlight = new Map<string, Promise<void>>(); // by stay key
+    let batch: OutboxEntry[] = [];
+    for (;;) {
+      if (this.stopped && !inFlight.size) return;
+      while (!this.stopped && inFlight.size < this.concurrency) {
+        if (!batch.length) {
+          // In-flight entries are still queued in the store until their send commits, so ask for enough beyond them.
+          batch = this.store.nextDue(this.now(), this.concurrency * BATCH_PER_SLOT + inFlight.size).filter((e) => !inFlight.has(e.stayKey));
+          if (!batch.length) break;
+        }
+        const entry = batch.shift()!;
+        if (inFlight.has(entry.stayKey)) continue;
+        const sending = this.send(entry.messageHeaderId).catch((error: unknown) => {
+          // The store failed under this send; the entry is still queued and goes again next round.
+          this.log('error', `message ${entry.messageHeaderId} (stay ${entry.stayKey}): ${(error as Error).message}`);
+        });
+        inFlight.set(
+          entry.stayKey,
+          sending.finally(() => inFlight.delete(entry.stayKey)),
+        );
+      }
+      if (!inFlight.size) return;
+      await Promise.race(inFlight.values());
+    }
+  }
+
+  /** One transmission of one message, from a fresh read of its entry to the commit of what became of it. */
+  private async send(messageHeaderId: string): Promise<void> {
+    const entry = this.store.getOutbox(messageHeaderId);
+    if (!entry || (entry.status !== 'queued' && entry.status !== 'failed') || Date.parse(entry.nextAttemptAt) > this.now().getTime()) return;
+    const at = this.now();
+    let outgoing: OutgoingMessage;
+    let resend: { bundleId: string; body: string } | undefined;
+    try {
+      // A message that went out before goes as a resend: new Bundle.id and send times, same MessageHeader.id.
+      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, danishTime(at), this.newId) : undefined;
+      outgoing = this.outgoing(entry, resend?.body ?? entry.body, at);
+    } catch (error) {
+      if (!(error instanceof MedComError)) throw error;
+      this.giveUp(entry, 'refused', `the message cannot be sent: ${error.message}`);
+      return;
+    }
+    const receipt = await this.transport.sink.deliver(outgoing);
+    const done = this.now();
+    await this.durably(() => this.settle(entry, receipt, resend, done));
+  }
+
+  /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
+  private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: { bundleId: string; body: string } | undefined, done: Date): void {
+    const messageHeaderId = entry.messageHeaderId;
+    if (receipt.outcome === 'delivered') {
+      this.networkFailures.delete(messageHeaderId);
+      if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
+      this.outage = undefined;
+      const type = entry.attempts > 0 ? 'resent' : 'sent';
+      const bundleId = resend?.bundleId ?? entry.bundleId;
+      this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
+        outcome: type,
+        detail: `Bundle.id ${bundleId}`,
+      });
+      this.emit({ ...this.describe(entry), type, at: done.toISOString(), attempts: entry.attempts + 1, bundleId });
+      if (receipt.response) this.readAcknowledgement(receipt.response, 'the response');
+      return;
+    }
+    if (receipt.outcome === 'permanent') {
+      this.giveUp(entry, 'refused', receipt.message);
+      return;
+    }
+    const failures = (this.networkFailures.get(messageHeaderId) ?? 0) + 1;
+    this.networkFailures.set(messageHeaderId, failures);
+    const delay = Math.max(networkRetryDelay(failures, this.policy, this.random), receipt.retryAfterMs ?? 0);
+    const retryAt = new Date(done.getTime() + delay).toISOString();
+    this.commitAfterSend(entry, { status: 'failed', nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
+    this.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
+    if (this.outage !== receipt.reason) this.log('warn', `messages cannot be handed over, retrying with back-off: ${receipt.message}`);
+    this.outage = receipt.reason;
+  }
+
+  /**
+   * Runs `write` in the next group commit: sends that finish together share one transaction, so one fsync, which
+   * is what bounds the drain rate on a disk that syncs slowly. Each write still makes its own commits (a savepoint
+   * each), and the events they emit go out only once the group is durable. Rejects with a write's own error.
+   */
+  private durably(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ write, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (this.writes.length === 1) setImmediate(() => this.commitWrites());
+    });
+  }
+
+  private commitWrites(): void {
+    const writes = this.writes;
+    this.writes = [];
+    const failures = new Map<(typeof writes)[number], unknown>();
+    const events: DeliveryEvent[] = [];
+    try {
+      this.store.batch(() => {
+        for (const w of writes) {
+          // A write that fails emits nothing: its events would report changes that were not made.
+          const own: DeliveryEvent[] = [];
+          this.held = own;
+          try {
+            w.write();
+            events.push(...own);
+          } catch (error) {
+            failures.set(w, error ?? new Error('write failed'));
+          }
+        }
+      });
+    } catch (error) {
+      for (const w of writes) w.done(error ?? new Error('commit failed'));
+      return;
+    } finally {
+      this.held = undefined;
+    }
+    events.forEach((event) => this.emit(event));
+    for (const w of writes) w.done(failures.get(w));
+  }
+
+  /**
+   * Writes the result of a send, unless an operator settled the entry while it was in flight: then only the
+   * transmission is recorded, and the operator's status stays.
+   */
+  private commitAfterSend(entry: OutboxEntry, update: Omit<OutboxUpdate, 'messageHeaderId'>, audit: Pick<AuditEntry, 'outcome' | 'reason' | 'detail'>): void {
+    this.store.batch(() => {
+      const current = this.store.getOutbox(entry.messageHeaderId);
+      const settled = current?.status === 'dead' || current?.status === 'delivered';
+      const change = settled ? { attempts: update.attempts, ...(update.resend && { resend: update.resend }) } : update;
+      this.store.commit({ outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, ...change }], audit: [this.auditRow(entry, audit)] });
+    });
+  }
+
+  /** The wire form: the Bundle itself for REST, a VANS envelope around it for the folder. */
+  private outgoing(entry: OutboxEntry, body: string, at: Date): OutgoingMessage {
+    const transport = this.transport;
+    if (transport.kind === 'rest') return { messageHeaderId: entry.messageHeaderId, body, contentType: MIME_TYPE[entry.format] };
+    const bundle = readBundle(body, entry.format);
+    const senderGln = transport.senderGln ?? partyOf(bundle, messageHeaderOf(bundle).sender?.reference).gln;
+    if (!senderGln) throw new MedComError('incomplete-message', 'the MessageHeader.sender organisation has no GLN for the VANS envelope: give the department a GLN, or set the sender GLN of the VANS delivery');
+    const envelope = buildVansEnvelope({ senderGln, receiverGln: entry.receiverGln, body, format: entry.format, sentAt: at, namePostfix: transport.namePostfix });
+    return { messageHeaderId: entry.messageHeaderId, body: envelope, contentType: 'application/xml' };
+  }
+
+  /** Resends or gives up messages whose acknowledgement is overdue (MedCom: 30 minutes). */
+  private checkSilence(): void {
+    const now = this.now();
+    for (const entry of this.store.awaitingAcknowledgement(now, SILENCE_BATCH)) {
+      const decision = decideOnSilence(entry, now, this.policy);
+      if (decision.action === 'wait') continue;
+      if (decision.action === 'failed') {
+        this.giveUp(entry, decision.reason, `no acknowledgement after ${entry.attempts} transmissions`);
+        continue;
+      }
+      this.store.commit({
+        outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, status: 'queued', nextAttemptAt: decision.at, lastError: 'no acknowledgement in time' }],
+      });
+      this.log('info', `no acknowledgement for message ${entry.messageHeaderId} (stay ${entry.stayKey}): resend ${decision.resend}`);
+    }
+  }
+
+  /** Marks the message dead, with an audit row and a failed event. */
+  private giveUp(entry: OutboxEntry, reason: 'refused' | 'rejected' | 'resends-exhausted', detail: string): void {
+    this.networkFailures.delete(entry.messageHeaderId);
+    this.store.commit({
+      outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, status: 'dead', lastError: `${reason}: ${detail}` }],
+      audit: [this.auditRow(entry, { outcome: 'dead', reason, detail })],
+    });
+    this.emit({ ...this.describe(entry), type: 'failed', reason, detail });
+    this.log('warn', `message ${entry.messageHeaderId} (stay ${entry.stayKey}) given up, ${reason}: ${detail}`);
+  }
+
+  private async readInbox(): Promise<void> {
+    if (this.transport.kind !== 'vans' || !this.transport.inbox) return;
+    try {
+      await this.transport.inbox.poll((file) => this.readInboxFile(file));
+      this.inboxFailure = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== this.inboxFailure) this.log('error', `cannot read the VANS inbox: ${message}`);
+      this.inboxFailure = message;
+    }
+  }
+
+  /** A VANS receipt or an envelope with an acknowledgement. Unreadable files go to failed/, the rest to processed/. */
+  private readInboxFile(file: InboxFile): InboxVerdict {
+    let envelope;
+    try {
+      envelope = parseVansEnvelope(file.content.toString('utf8'));
+    } catch (error) {
+      this.log('warn', `inbox file ${file.name} is not a VANS envelope (${(error as Error).message}); moved to failed/`);
+      return 'failed';
+    }
+    const content = envelope.content;
+    if (content.kind === 'receipt') {
+      this.readReceipt(content, file.name);
+      return 'processed';
+    }
+    const result = this.readAcknowledgement({ contentType: content.format ? MIME_TYPE[content.format] : '', body: content.body }, `inbox file ${file.name}`);
+    return result === 'unreadable' ? 'failed' : 'processed';
+  }
+
+  /**
+   * VANS receipts are about the network, not the municipality: a positive one changes nothing (the acknowledgement
+   * settles the message), a negative one is recorded on the entry and in the audit; if no acknowledgement follows, the
+   * silence rule resends and finally gives up, as for any unanswered message.
+   */
+  private readReceipt(receipt: VansReceipt, source: string): void {
+    if (receipt.receipt === 'positive') return;
+    const entry = receipt.originalMessage && this.store.getOutbox(receipt.originalMessage.messageId);
+    const detail = `VANS receipt ${receipt.receipt}${receipt.error ? `: ${receipt.error.description}` : ''}`;
+    if (!entry) {
+      this.log('warn', `${source}: ${detail} for no message we know (envelope ${receipt.originalEnvelopeId}); kept in processed/`);
+      return;
+    }
+    this.store.commit({
+      outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, lastError: detail }],
+      audit: [this.auditRow(entry, { outcome: 'failed', reason: receipt.receipt, detail })],
+    });
+    this.log('warn', `message ${entry.messageHeaderId} (stay ${entry.stayKey}): ${detail}`);
+  }
+
+  /** Correlates an acknowledgement with its outbox entry by MessageHeader.response.identifier and applies MedCom's rule. */
+  private readAcknowledgement(response: SinkResponse, source: string): AcknowledgementResult {
+    let ack: Acknowledgement;
+    try {
+      const format = response.contentType.includes('xml') ? 'xml' : response.contentType.includes('json') ? 'json' : undefined;
+      ack = parseAcknowledgement(response.body, { ...(format && { format }), ...(this.validator && { validator: this.validator }) });
+    } catch (error) {
+      this.log('warn', `${source} is not a MedCom acknowledgement: ${(error as Error).message}`);
+      return 'unreadable';
+    }
+    const findings = ack.validation?.issues ?? [];
+    if (findings.length) this.log('warn', `acknowledgement ${ack.messageHeaderId} from ${source} has ${findings.length} profile finding(s): ${findings.map((i) => i.path).join(', ')}`);
+    const now = this.now();
+    const entry = this.store.getOutbox(ack.acknowledges);
+    const decision = decideOnAcknowledgement(ack, entry, now, this.policy);
+    const at = now.toISOString();
+    if (decision.action === 'unknown' || decision.action === 'duplicate') {
+      const about = decision.action === 'unknown' ? 'no message we sent' : `message ${ack.acknowledges}, already ${decision.status}`;
+      this.store.commit({
+        audit: [{ at, outcome: 'acknowledged', reason: decision.action, messageHeaderId: ack.acknowledges, stayKey: entry?.stayKey ?? null, detail: `${ack.code} acknowledgement ${ack.messageHeaderId} for ${about}` }],
+      });
+      this.log('warn', `${source}: ${decision.action} ${ack.code} acknowledgement ${ack.messageHeaderId} for ${about}; kept`);
+      return decision.action;
+    }
+    const sent = entry!; // decideOnAcknowledgement answers unknown for a missing entry
+    const acknowledged: DeliveryEvent = { ...this.describe(sent), type: 'acknowledged', code: ack.code, ...(ack.text && { detail: ack.text }) };
+    switch (decision.action) {
+      case 'delivered':
+        this.networkFailures.delete(sent.messageHeaderId);
+        this.store.commit({
+          outboxUpdate: [{ messageHeaderId: sent.messageHeaderId, status: 'delivered', lastError: null }],
+          audit: [this.auditRow(sent, { outcome: 'delivered', detail: `acknowledgement ${ack.messageHeaderId}` })],
+        });
+        this.emit(acknowledged);
+        return 'delivered';
+      case 'resend':
+        this.store.commit({
+          outboxUpdate: [{ messageHeaderId: sent.messageHeaderId, status: 'queued', nextAttemptAt: decision.at, lastError: `transient-error: ${ack.text}` }],
+          audit: [this.auditRow(sent, { outcome: 'acknowledged', reason: 'transient-error', detail: ack.text })],
+        });
+        this.emit(acknowledged);
+        return 'resend';
+      case 'failed':
+        this.emit(acknowledged);
+        this.giveUp(sent, decision.reason, `${ack.code}${ack.text ? `: ${ack.text}` : ''}`);
+        return 'failed';
+    }
+  }
+
+  private describe(entry: OutboxEntry): DeliveryEvent {
+    return {
+      type: 'queued',
+      messageHeaderId: entry.messageHeaderId,
+      stayKey: entry.stayKey,
+      receiverGln: entry.receiverGln,
+      advis: entry.advis,
+      at: this.now().toISOString(),
+      attempts: entry.attempts,
+    };
+  }
+
+  private auditRow(entry: OutboxEntry, row: Pick<AuditEntry, 'outcome' | 'reason' | 'detail'>): AuditEntry {
+    return {
+      at: this.now().toISOString(),
+      stayKey: entry.stayKey,
+      advis: entry.advis,
+      messageHeaderId: entry.messageHeaderId,
+      receiverGln: entry.receiverGln,
+      ...row,
+    };
+  }
+}
+
+/** Resent messages carry Danish times with their offset, as the engine writes them (MedCom's tests expect +01:00/+02:00). */
+function danishTime(at: Date): string {
+  return DateTime.fromJSDate(at, { zone: 'Europe/Copenhagen' }).startOf('second').toISO({ suppressMilliseconds: true })!;
+}

@@ -1,0 +1,142 @@
+// The `medcom out` node: delivers the site's outbox to the municipalities through a VANS or FHIR REST sink config
+// node. Input: the advis messages of an `advis` node (msg.advis.messageHeaderId; the advis node has already committed
+// the message to the outbox, so this node only checks it is there and wakes the worker), or a manual action:
+// msg.topic `resend` / `dead-letter` with msg.payload = a MessageHeader.id, `poll` to read the inbox and act on
+// what is due now, or `acknowledgement` with a MedCom Acknowledgement (text or Bundle) in msg.payload. Output 1: the advis message, once its delivery is queued. Output 2: delivery events.
+//
+// One outbox worker per node, started with the flow: messages committed while Node-RED was down, or by the command
+// line, go out too. Only one medcom out node may deliver for a site, since two workers on one store would send
+// every message twice.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
+import type { AdvisStore, OutboxStatus } from '../../lib/store';
+import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import type { MedcomSinkNode } from './medcom-sink-node';
+
+interface MedcomOutDef extends NodeDef {
+  site: string;
+  /** Which of the two sink config nodes delivers: an editor field holds one config node type only. */
+  transport: 'vans' | 'rest';
+  vans: string;
+  rest: string;
+  concurrency: string | number;
+}
+
+/** The status shows outbox counts at most this often: counting reads the whole outbox table. */
+const STATUS_INTERVAL_MS = 1000;
+
+export = function (RED: NodeAPI): void {
+  /** Site config node id → the medcom out node delivering for it. */
+  const delivering = new Map<string, string>();
+
+  function MedcomOut(this: Node, def: MedcomOutDef): void {
+    RED.nodes.createNode(this, def);
+    const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
+    const sinkNode = RED.nodes.getNode(def.transport === 'rest' ? def.rest : def.vans) as MedcomSinkNode | null;
+    let worker: OutboxWorker | undefined;
+    let store: AdvisStore | undefined;
+    let startError: Error | undefined;
+
+    let statusTimer: NodeJS.Timeout | undefined;
+    let statusShownAt = 0;
+    const showStatus = (): void => {
+      if (!store || statusTimer) return;
+      const wait = statusShownAt + STATUS_INTERVAL_MS - Date.now();
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        statusShownAt = Date.now();
+        let counts: Record<OutboxStatus, number>;
+        try {
+          counts = store!.stats().outboxByStatus;
+        } catch {
+          return; // the store closed under us (redeploy); the next node shows the status
+        }
+        const shown = { queued: counts.queued + counts.failed, sent: counts.sent, dead: counts.dead };
+        const fill = counts.dead ? 'red' : counts.failed ? 'yellow' : 'green';
+        this.status({ fill, shape: 'dot', text: RED._('medcom-out.status.counts', shown) });
+      }, Math.max(0, wait));
+    };
+
+    const onEvent = (event: DeliveryEvent): void => {
+      this.send([null, { topic: event.type, payload: event }]);
+      showStatus();
+    };
+
+    try {
+      if (!siteNode) throw new Error('no advis site is configured for this node');
+      if (!sinkNode) throw new Error('no VANS or FHIR REST delivery is configured for this node');
+      const other = delivering.get(siteNode.id);
+      if (other) throw new Error(`the medcom out node ${other} already delivers for this site; a site has one`);
+      const runtime = siteNode.runtime();
+      store = runtime.store;
+      worker = new OutboxWorker({
+        store,
+        transport: sinkNode.transport(),
+        validator: runtime.validator,
+        concurrency: Math.max(1, Number(def.concurrency) || 8),
+        onEvent,
+        onLog: (level, text) => (level === 'info' ? this.log(text) : level === 'warn' ? this.warn(text) : this.error(text)),
+      });
+      delivering.set(siteNode.id, this.id);
+      worker.start(sinkNode.pollIntervalMs);
+      showStatus();
+    } catch (error) {
+      startError = error as Error;
+      this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
+      this.error(startError.message);
+    }
+
+    this.on('input', (msg: NodeMessageInFlow & { advis?: { messageHeaderId?: unknown } }, send, done) => {
+      if (!worker) {
+        done(startError ?? new Error('this medcom out node could not start'));
+        return;
+      }
+      const action = msg.topic;
+      if (action === 'resend' || action === 'dead-letter') {
+        const id = msg.payload;
+        if (typeof id !== 'string' || !id) {
+          done(new Error(`msg.payload must be the MessageHeader.id of the message to ${action}`));
+          return;
+        }
+        (action === 'resend' ? worker.resend(id) : worker.deadLetter(id)).then(
+          () => done(),
+          (error: Error) => done(error),
+        );
+        return;
+      }
+      if (action === 'poll') {
+        void worker.tick().then(() => done());
+        return;
+      }
+      if (action === 'acknowledgement') {
+        // An acknowledgement that came another way (an http in node for a REST receiver that answers later).
+        const body = typeof msg.payload === 'string' ? msg.payload : Buffer.isBuffer(msg.payload) ? msg.payload.toString('utf8') : JSON.stringify(msg.payload);
+        worker.acknowledge(body).then(
+          (result) => done(result === 'unreadable' ? new Error('msg.payload is not a MedCom acknowledgement') : undefined),
+          (error: Error) => done(error),
+        );
+        return;
+      }
+      const id = msg.advis?.messageHeaderId;
+      if (typeof id !== 'string' || !id) {
+        done(new Error('msg.advis.messageHeaderId is missing: connect the first output of an advis node'));
+        return;
+      }
+      try {
+        worker.enqueue(id);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      send([msg, null]);
+      done();
+    });
+
+    this.on('close', (done: () => void) => {
+      clearTimeout(statusTimer);
+      if (siteNode && delivering.get(siteNode.id) === this.id) delivering.delete(siteNode.id);
+      void (worker?.stop() ?? Promise.resolve()).then(() => done());
+    });
+  }
+  RED.nodes.registerType('medcom out', MedcomOut);
+};

@@ -1,0 +1,11 @@
+// What the sink config nodes (`medcom-vans`, `medcom-rest`) offer the `medcom out` node (a separate module because a
+// node file itself must be a bare `export =` for Node-RED).
+import type { Node } from 'node-red';
+import type { Transport } from '../../lib/delivery';
+
+export interface MedcomSinkNode extends Node {
+  /** The transport, opened on first use and shared; throws an Error saying what is wrong with the configuration. */
+  transport(): Transport;
+  /** How often the worker looks at the inbox, overdue acknowledgements and retries that fell due. */
+  pollIntervalMs: number;
+}

@@ -1,0 +1,165 @@
+// The delivery nodes in a real flow: adt parse → advis → medcom out, delivering through a VANS folder (with the VANS
+// simulator on the other side) or to the loopback FHIR receiver, with delivery events on the second output and
+// manual resend and dead-letter by message.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DeliveryEvent } from '../../lib/delivery';
+import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
+import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
+import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
+import { describeShared, medcomPackages } from '../support/shared';
+import { startVansSimulator } from '../support/vans-simulator';
+
+const fixture = (name: string): string => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
+const siteFile = path.join(process.cwd(), 'flows', 'region.site.json');
+const A01 = fixture('A01_admitted.hl7');
+const CPR = '0101800005';
+
+type Msg = { topic?: string; payload?: unknown; advis?: { messageHeaderId: string }; error?: { message: string } };
+
+/** Every message a helper node receives from now on, and a way to wait until one matches. */
+function collect(id: string): { all: Msg[]; until(match: (msg: Msg) => boolean): Promise<Msg> } {
+  const all: Msg[] = [];
+  const waiting: { match: (msg: Msg) => boolean; resolve: (msg: Msg) => void }[] = [];
+  helper.getNode(id).on('input', (msg) => {
+    all.push(msg as Msg);
+    for (const w of [...waiting]) {
+      if (w.match(msg as Msg)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(msg as Msg);
+      }
+    }
+  });
+  return {
+    all,
+    until: (match) => {
+      const seen = all.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ match, resolve }));
+    },
+  };
+}
+
+const event = (msg: Msg) => msg.payload as DeliveryEvent;
+const is = (type: string, code?: string) => (msg: Msg) => msg.topic === type && (!code || event(msg).code === code);
+
+function flow(delivery: object[], out: Record<string, unknown>): object[] {
+  return [
+    { id: 'tab', type: 'tab' },
+    { id: 'site1', type: 'advis-site', z: 'tab', siteSource: 'file', siteFile, site: '', storeFile: ':memory:', profiles: medcomPackages() },
+    { id: 'parse1', type: 'adt parse', z: 'tab', site: 'site1', wires: [['advis1']] },
+    { id: 'advis1', type: 'advis', z: 'tab', site: 'site1', wires: [['out1'], []] },
+    { id: 'out1', type: 'medcom out', z: 'tab', site: 'site1', concurrency: 4, ...out, wires: [['queued'], ['events']] },
+    ...delivery,
+    { id: 'queued', type: 'helper', z: 'tab' },
+    { id: 'events', type: 'helper', z: 'tab' },
+    { id: 'catch1', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+const deliveryNodes = [nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomVans, nodes.medcomRest, coreNode('common/25-catch.js')];
+
+describeShared(`delivery nodes on ${runtimePackage}`, function () {
+  let dir: string;
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-medcom-nodes-'));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('VANS: the advis is queued, its envelope written, and the acknowledgement from the inbox delivers it', async () => {
+    const outbox = path.join(dir, 'out');
+    const inbox = path.join(dir, 'in');
+    fs.mkdirSync(outbox);
+    fs.mkdirSync(inbox);
+    const vans = startVansSimulator({ outbox, inbox });
+    await helper.load(deliveryNodes, flow([{ id: 'vans1', type: 'medcom-vans', outbox, inbox, pollInterval: 3600, senderGln: '', namePostfix: 'statistical' }], { transport: 'vans', vans: 'vans1' }));
+    const events = collect('events');
+    const queued = collect('queued');
+    helper.getNode('parse1').receive({ payload: A01 });
+    const advis = await queued.until(() => true);
+    const id = advis.advis!.messageHeaderId;
+    await events.until(is('sent'));
+    expect(vans.step().map((d) => [d.messageHeaderId, d.problems])).to.deep.equal([[id, []]]);
+    helper.getNode('out1').receive({ topic: 'poll' });
+    await events.until(is('acknowledged', 'ok'));
+    expect(events.all.map((m) => m.topic)).to.deep.equal(['queued', 'sent', 'acknowledged']);
+    expect(event(events.all[1])).to.include({ messageHeaderId: id, stayKey: 'V100200|HGH', receiverGln: '5790001348120', advis: 'STIN', attempts: 1 });
+    const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+    expect(store.getOutbox(id)!.status).to.equal('delivered');
+    expect(JSON.stringify(events.all)).not.to.include(CPR);
+  });
+
+  it('REST: delivers with the credentials from Node-RED\'s store, resends and refuses to dead-letter by message', async () => {
+    const receiver: FhirReceiver = await startFhirReceiver({ auth: { type: 'basic', username: 'region', password: 's3cret' } });
+    try {
+      const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'basic', username: 'region', connectTimeout: 5, timeout: 5 };
+      await helper.load(deliveryNodes, flow([rest], { transport: 'rest', rest: 'rest1' }), { rest1: { password: 's3cret' } });
+      const events = collect('events');
+      const caught = collect('caught');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const ok = await events.until(is('acknowledged', 'ok'));
+      const id = event(ok).messageHeaderId;
+      expect(receiver.received.map((r) => [r.path, r.answer, r.messageHeaderId])).to.deep.equal([['/fhir/$process-message', 'ok', id]]);
+
+      helper.getNode('out1').receive({ topic: 'resend', payload: id });
+      await events.until((m) => is('acknowledged', 'ok')(m) && event(m).attempts === 2);
+      expect(events.all.map((m) => m.topic)).to.deep.equal(['queued', 'sent', 'acknowledged', 'queued', 'resent', 'acknowledged']);
+      expect(new Set(receiver.received.map((r) => JSON.parse(r.body).id)).size, 'a resend has a new Bundle.id').to.equal(2);
+
+      helper.getNode('out1').receive({ topic: 'dead-letter', payload: id });
+      expect((await caught.until(() => true)).error!.message).to.include(`the message ${id} is already delivered`);
+      helper.getNode('out1').receive({ payload: {} });
+      expect((await caught.until((m) => /msg\.advis\.messageHeaderId/.test(m.error!.message))).error!.message).to.match(/first output of an advis node/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('REST: an acknowledgement that comes later, through the flow, settles the message', async () => {
+    const receiver = await startFhirReceiver();
+    try {
+      receiver.answerNext('accepted');
+      const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'none' };
+      await helper.load(deliveryNodes, flow([rest], { transport: 'rest', rest: 'rest1' }));
+      const events = collect('events');
+      const caught = collect('caught');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const id = event(await events.until(is('sent'))).messageHeaderId;
+      helper.getNode('out1').receive({ topic: 'acknowledgement', payload: JSON.parse(acknowledgement(id, 'ok', false)) });
+      await events.until(is('acknowledged', 'ok'));
+      helper.getNode('out1').receive({ topic: 'acknowledgement', payload: '<Bundle xmlns="http://hl7.org/fhir"/>' });
+      expect((await caught.until(() => true)).error!.message).to.include('msg.payload is not a MedCom acknowledgement');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('names an unset environment variable in the folder settings', async () => {
+    delete process.env.ADVIS_TEST_UNSET_OUTBOX;
+    const vans = { id: 'vans1', type: 'medcom-vans', outbox: '${ADVIS_TEST_UNSET_OUTBOX}', inbox: '', pollInterval: 3600 };
+    await helper.load(deliveryNodes, flow([vans], { transport: 'vans', vans: 'vans1' }));
+    const caught = collect('caught');
+    helper.getNode('out1').receive({ advis: { messageHeaderId: 'x' } });
+    expect((await caught.until(() => true)).error!.message).to.include('the VANS outbox folder uses the environment variable ADVIS_TEST_UNSET_OUTBOX, which is not set');
+  });
+
+  it('lets only one medcom out node deliver for a site: two workers would send every message twice', async () => {
+    const vans = { id: 'vans1', type: 'medcom-vans', outbox: dir, inbox: '', pollInterval: 3600 };
+    const second = { id: 'out2', type: 'medcom out', z: 'tab', site: 'site1', transport: 'vans', vans: 'vans1', wires: [[], []] };
+    await helper.load(deliveryNodes, [...flow([vans], { transport: 'vans', vans: 'vans1' }), second]);
+    const caught = collect('caught');
+    helper.getNode('out2').receive({ advis: { messageHeaderId: 'x' } });
+    expect((await caught.until(() => true)).error!.message).to.include('the medcom out node out1 already delivers for this site; a site has one');
+  });
+});
