@@ -1,7 +1,8 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
 // Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
-// (parts: parse, validate, engine).
+// (parts: parse, validate, engine, mllp).
 import { benchEngine } from './engine';
+import { benchMllp } from './mllp';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
 
@@ -20,6 +21,12 @@ const BENCHES: Record<string, () => Promise<void>> = {
       const how = batch === 1 ? 'one commit per message' : `up to ${batch} waiting messages per commit`;
       console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
       if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
+    }
+  },
+  async mllp() {
+    for (const f of await benchMllp()) {
+      const load = f.pace ? `${f.pace} messages/s offered` : 'as fast as ACKs return';
+      console.log(`MLLP hl7 in → hl7 response, ${f.connections} connection(s), ${load}: ${Math.round(f.messagesPerSecond).toLocaleString('en')} messages/s, ACK latency p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`);
     }
   },
 };

@@ -3,7 +3,8 @@
 // awaiting each ACK, and prints one JSON line per message:
 //   {"input": 0, "controlId": "MSG1", "code": "AA", "text": ""}
 //   {"input": 1, "error": "timeout", "message": "no ACK for message MSG2 within 30 s"}
-// Exit code 0 when every message got AA (or CA), 1 when any got AE/AR or failed, 2 for unusable arguments or files.
+// Exit code 0 when every message got AA (or CA), 1 when any got AE/AR or failed, 2 for unusable arguments or files
+// (or files without a message).
 // Files are split like `advis convert` splits them and sent byte for byte (the receiver decodes by MSH-18).
 import * as fs from 'node:fs';
 import { MllpSender, SendError } from '../lib/hl7';
@@ -76,6 +77,10 @@ export async function runSend(args: string[], io: CommandIo): Promise<number> {
     if (options.tls) tlsOptions = { ca: read(options.ca), cert: read(options.cert), key: read(options.key), servername: options.servername };
   } catch (error) {
     io.err(`advis send: cannot read ${(error as NodeJS.ErrnoException).path ?? ''}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return 2;
+  }
+  if (messages.length === 0) {
+    io.err('advis send: no HL7 message in the input');
     return 2;
   }
   const sender = new MllpSender({ host: options.host, port: options.port, tls: tlsOptions, ackTimeoutMs: options.timeoutSeconds * 1000, connectTimeoutMs: 10_000 });

@@ -90,17 +90,18 @@ function admit(ctx: Context): Decision {
   const { event, stay } = ctx;
   const cls = event.visit.stayClass;
   if (cls === 'other') return none('not-advis-class');
+  // A start is sent from its department: one the site does not know yet holds it, also when it continues a stay.
+  if (!ctx.department) return none('unknown-department');
   const admitted = cls === 'admitted';
-  const hospital = ctx.department?.hospital;
+  const hospital = ctx.department.hospital;
 
   // Acute ambulant → admitted at the same hospital: a new STIN in the same flow, no SLHJ between (clinical rule 3).
   const acute = [stay, ...ctx.patientStays].find((s) => !!s && isActive(s) && s.status === 'acute-ambulant' && s.hospital === hospital);
   if (admitted && acute) return continueStay(ctx, acute, 'STIN', false);
   if (isOpen(stay)) return none('stay-already-started');
 
-  const missing = addressing(ctx);
-  if (missing) return none(missing);
-  const department = ctx.department!;
+  if (!ctx.receiver) return none('unknown-municipality');
+  const department = ctx.department;
   const region = ctx.site.hospital(department.hospital)!.region;
 
   // Transfer from another hospital of the same region (S1.A1): a stay there that is open or ended by the transfer,
@@ -157,7 +158,8 @@ function toAcuteAmbulant(ctx: Context): Decision {
 
 /** A new start advis (new Encounter, new period.start) that continues an open stay's flow and episode. */
 function continueStay(ctx: Context, from: StayState, advis: 'STIN' | 'STAA', reportOfAdmission: boolean): Decision {
-  const department = ctx.department ?? ctx.site.department(from.department, from.hospital)!;
+  const department = ctx.department;
+  if (!department) return none('unknown-department');
   if (!ctx.receiver) return none('unknown-municipality');
   const admitted = advis === 'STIN';
   const encounter: EncounterSnapshot = { class: admitted ? 'IMP' : 'EMER', status: 'in-progress', periodStart: ctx.time };
@@ -263,9 +265,11 @@ function cancelDischarge(ctx: Context): Decision {
     return { ...none('nothing-to-cancel'), stay: { ...stay, status: reopened, encounter } };
   }
   const morsCancelled = base(last.advis) === 'MORS';
-  const before = previousEncounter(stay);
+  // AN_MORS restores the "previous status" (on leave too); AN_SLHJ is always in-progress (MedCom's code table).
+  const before = morsCancelled ? previousEncounter(stay) : { ...withoutLeave(previousEncounter(stay)), status: 'in-progress' as const };
   const decision = cancel(ctx, stay, last, before, morsCancelled ? { deceased: false, activity: currentActivity(stay) } : {});
-  if (decision.kind === 'advis') decision.stay = { ...decision.stay, status: reopened, encounter: before, deceased: false };
+  const status = before.status === 'onleave' ? 'onleave' : reopened;
+  if (decision.kind === 'advis') decision.stay = { ...decision.stay, status, encounter: before, deceased: false };
   return decision;
 }
 
@@ -344,15 +348,18 @@ function correct(ctx: Context): Decision {
   if (last.advis.startsWith('AN_')) return none('not-latest-advis');
   const type = base(last.advis);
   const encounter = { ...last.encounter };
+  const admission = admissionStart(stay);
+  const admitTimeChanged = !!event.visit.admitTime && admission !== undefined && !sameInstant(event.visit.admitTime, admission);
   // The corrected time comes from the field that carries it in an A08: PV1-44 for starts, PV1-45 / PID-29 for ends.
   if (type === 'STIN' || type === 'STAA') {
-    if (event.visit.admitTime) encounter.periodStart = event.visit.admitTime;
+    if (admitTimeChanged) encounter.periodStart = event.visit.admitTime!;
   } else if (type === 'SLHJ' && event.visit.dischargeTime) encounter.periodEnd = event.visit.dischargeTime;
   else if (type === 'MORS' && (event.patient.deathTime ?? event.visit.dischargeTime)) encounter.periodEnd = (event.patient.deathTime ?? event.visit.dischargeTime)!;
   const department = ctx.department && ctx.department.hospital === last.hospital ? ctx.department : undefined;
   const timeChanged = !sameInstant(encounter.periodStart, last.encounter.periodStart) || !sameInstant(encounter.periodEnd, last.encounter.periodEnd);
   const departmentChanged = !!department && department.code !== last.department;
-  if (!timeChanged && !departmentChanged) return none('nothing-changed');
+  // A new admission time when the start is no longer the latest advis is a correction S.BR22 forbids sending.
+  if (!timeChanged && !departmentChanged) return none(admitTimeChanged ? 'not-latest-advis' : 'nothing-changed');
   const sender = ctx.site.departmentOrganisation(department ?? ctx.site.department(last.department, last.hospital)!);
   const plan: AdvisPlan = {
     advis: `RE_${type}` as AdvisType,
@@ -447,13 +454,29 @@ function isActive(stay: StayState): boolean {
  * neither a death, a cancellation, nor cancelled since.
  */
 function currentActivity(stay: StayState): string {
-  const cancelled = new Set(stay.provenance.filter((p) => p.entity?.role === 'removal').map((p) => p.entity!.messageHeaderId));
+  const cancelled = cancelledMessages(stay);
   for (let i = stay.sent.length - 1; i >= 0; i--) {
     const sent = stay.sent[i];
     const type = base(sent.advis);
     if (type !== 'MORS' && !sent.advis.startsWith('AN_') && !cancelled.has(sent.messageHeaderId)) return activityOf(type, sent.encounter);
   }
   return stay.encounter.class === 'IMP' ? 'admit-inpatient' : 'admit-emergency';
+}
+
+/** The MessageHeader ids of the stay's advis that a later AN_ cancelled. */
+function cancelledMessages(stay: StayState): Set<string> {
+  return new Set(stay.provenance.filter((p) => p.entity?.role === 'removal').map((p) => p.entity!.messageHeaderId));
+}
+
+/**
+ * The start time an A08's PV1-44 speaks for: the stay's current period.start, unless the stay's latest start advis
+ * still in force came from a transfer (A02), which starts at the transfer (EVN-6) while PV1-44 keeps the original
+ * admission.
+ */
+function admissionStart(stay: StayState): string | undefined {
+  const cancelled = cancelledMessages(stay);
+  const start = stay.sent.findLast((s) => (s.advis === 'STIN' || s.advis === 'STAA') && !cancelled.has(s.messageHeaderId));
+  return start && start.trigger !== 'A02' ? stay.encounter.periodStart : undefined;
 }
 
 /** The Encounter before the latest advis: what a cancellation of it restores. */
@@ -495,12 +518,6 @@ function withinHours(from: string | undefined, to: string, hours: number): boole
 function sameInstant(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return Date.parse(a) === Date.parse(b);
-}
-
-function addressing(ctx: Context): NoAdvisReason | undefined {
-  if (!ctx.department) return 'unknown-department';
-  if (!ctx.receiver) return 'unknown-municipality';
-  return undefined;
 }
 
 function none(reason: NoAdvisReason): Decision {

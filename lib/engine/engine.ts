@@ -5,13 +5,13 @@
 
 import { createHmac } from 'node:crypto';
 import type { Bundle } from 'fhir/r4';
-import { DateTime } from 'luxon';
 import { decide } from '../advis/decide';
 import type { Site } from '../advis/site';
 import type { StayState } from '../advis/types';
 import { buildHospitalNotification } from '../fhir/bundle';
 import type { MedComValidator } from '../fhir/validate';
 import type { AdtEvent } from '../hl7/adt-event';
+import { copenhagenTime } from '../hl7/time';
 import type { AdvisStore, AuditEntry, AuditOutcome, StoreChange } from '../store';
 import { ADVIS_OUTCOME_VERSION, type AdvisOutcome } from './outcome';
 
@@ -126,7 +126,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     }
 
     const { plan } = decision;
-    const sentAt = isoWithOffset(at);
+    const sentAt = copenhagenTime(at);
     const built = buildHospitalNotification(
       { ...plan, patient: { cpr: event.patient.cpr!, family: event.patient.family ?? '' }, previous: decision.stay.provenance },
       sentAt,
@@ -275,9 +275,4 @@ function auditRow(
     messageHeaderId: outcome.messageHeaderId ?? null,
     receiverGln: outcome.receiver?.gln ?? null,
   };
-}
-
-/** MedCom wants send times with the Danish offset (+01:00/+02:00), not Z; to the second, as in its examples. */
-function isoWithOffset(date: Date): string {
-  return DateTime.fromJSDate(date, { zone: 'Europe/Copenhagen' }).startOf('second').toISO({ suppressMilliseconds: true })!;
 }

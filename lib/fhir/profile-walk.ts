@@ -7,23 +7,23 @@
 // and a resource is walked once. The semantics are Medplum's, rule for rule: Medplum's own validator is kept as the
 // test oracle (test/support/medplum-oracle.ts) and test/fhir/differential.test.ts proves both agree on every MedCom
 // example, on seeded errors and on the Bundles the engine builds. What is still Medplum's here: the snapshot parser
-// (getDataType: the patches in medcom-layer.ts are written against it), the FHIRPath evaluator for invariants
-// (parsed once per expression), and its pattern/fixed/discriminator comparisons (deepIncludes, matchDiscriminant).
+// (getDataType: the patches in medcom-layer.ts are written against it), the FHIRPath evaluator for the invariants
+// not written as JS (invariants.ts; parsed once per expression), and its pattern/fixed/discriminator comparisons
+// (deepIncludes, matchDiscriminant).
 //
 // Not reproduced: Medplum's warnings (reference target types, primitive-extension type mismatch), which never make a
 // Bundle invalid.
 
 import {
-  arrayify,
   deepEquals,
   deepIncludes,
   getDataType,
   getNestedProperty,
-  isResource,
   isValidCalendarDate,
   matchDiscriminant,
   parseFhirPath,
   toTypedValue,
+  tryGetDataType,
   UCUM,
   validationRegexes,
   type FhirPathAtom,
@@ -32,6 +32,7 @@ import {
   type SlicingRules,
   type TypedValue,
 } from '@medplum/core';
+import { COMPILED_INVARIANTS, isEmptyValue } from './invariants';
 
 export interface WalkIssue {
   severity: 'error' | 'warning';
@@ -65,52 +66,6 @@ const isPrimitive = (type: string): boolean => type === 'undefined' || type in J
 const TERMINOLOGY_TYPES = new Set(['CodeableConcept', 'Coding', 'code', 'Quantity', 'string', 'uri']);
 const INT_MAX = 2_147_483_647;
 
-/**
- * Invariants written as JS because they sit on every entry, resource, narrative or extension and their FHIRPath is
- * most of a walk's cost. Each gives what Medplum's FHIRPath gives, or undefined to leave the case to FHIRPath
- * (test/fhir/differential.test.ts evaluates both on every value of the examples and on edge cases). Keyed by key and
- * expression, so a changed expression falls back to FHIRPath. `type`: the type of value the invariant sits on.
- */
-export const COMPILED_INVARIANTS: Record<string, { type: 'Extension' | 'BundleEntry' | 'Resource' | 'Narrative'; test: (value: unknown) => boolean | undefined }> = {
-  'ext-1|extension.exists() != value.exists()': { type: 'Extension', test: (v) => hasItems((v as { extension?: unknown }).extension) !== hasChoice(v, 'value') },
-  'bdl-5|resource.exists() or request.exists() or response.exists()': {
-    type: 'BundleEntry',
-    test: (v) => !isEmptyValue((v as Record<string, unknown>).resource) || !isEmptyValue((v as Record<string, unknown>).request) || !isEmptyValue((v as Record<string, unknown>).response),
-  },
-  "bdl-8|fullUrl.exists() implies fullUrl.contains('/_history/').not()": {
-    type: 'BundleEntry',
-    test: (v) => {
-      const { fullUrl, _fullUrl } = v as { fullUrl?: unknown; _fullUrl?: unknown };
-      if (_fullUrl !== undefined) return undefined;
-      if (fullUrl === undefined) return true;
-      return typeof fullUrl === 'string' && fullUrl !== '' ? !fullUrl.includes('/_history/') : undefined;
-    },
-  },
-  // Without contained resources these hold; with them, FHIRPath decides.
-  'dom-2|contained.contained.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  'dom-4|contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  'dom-5|contained.meta.security.empty()': { type: 'Resource', test: (v) => (isEmptyValue((v as Record<string, unknown>).contained) ? true : undefined) },
-  // Medplum's htmlChecks() is true for any narrative (it does not parse the XHTML), so these always hold.
-  'txt-1|htmlChecks()': { type: 'Narrative', test: () => true },
-  'txt-2|htmlChecks()': { type: 'Narrative', test: () => true },
-};
-
-function hasItems(v: unknown): boolean {
-  return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null;
-}
-
-/** Whether the object has a populated `<prefix><Type>` choice element, as FHIRPath's `value.exists()` sees it. */
-function hasChoice(v: unknown, prefix: string): boolean {
-  if (!v || typeof v !== 'object') return false;
-  for (const key in v) {
-    if (key.length > prefix.length && key.startsWith(prefix) && key.charCodeAt(prefix.length) >= 65 && key.charCodeAt(prefix.length) <= 90) {
-      const x = (v as Record<string, unknown>)[key];
-      if (x !== undefined && x !== null && x !== '' && !(Array.isArray(x) && !x.length)) return true;
-    }
-  }
-  return false;
-}
-
 interface CompiledInvariant {
   key: string;
   message: string;
@@ -121,8 +76,8 @@ interface CompiledInvariant {
 interface CompiledProperty {
   key: string;
   element: InternalSchemaElement;
-  /** `a.b` keys (profile children of an element) go through Medplum's nested property access. */
-  nested: boolean;
+  /** The segments of an `a.b` key (profile children of an element), read as Medplum's getNestedProperty reads them. */
+  segments: string[] | undefined;
   /** For a plain key: the JSON names it may have (and their `_name`), each with the type it means. */
   candidates: { name: string; extension: string; type: string; resource: boolean }[];
   invariants: CompiledInvariant[];
@@ -133,7 +88,17 @@ interface CompiledProperty {
 
 interface CompiledType {
   schema: InternalTypeSchema;
+  /** The type's own invariants, checked when it is the root of a walk. */
+  invariants: CompiledInvariant[];
   properties: CompiledProperty[];
+  /** The plain properties by each JSON name they may have (`valueString`, `_valueString`, …). */
+  byName: Map<string, CompiledProperty[]>;
+  /** Plain properties with a minimum: their absence is an issue. */
+  required: CompiledProperty[];
+  /** `a.b` properties: read from the object whatever it holds. */
+  nested: CompiledProperty[];
+  /** The compiled types of its values, by type name (inner types first, as Medplum resolves them). */
+  children: Map<string, CompiledType>;
   /** Choice elements by their prefix (`value` for `value[x]`) with the JSON names their types allow. */
   choices: Map<string, Set<string>>;
 }
@@ -157,15 +122,15 @@ export class ProfileWalker {
     const root: Value = { type, value: resource, path: schema.path };
     const state: WalkState = { issues, bound, root, resources: isResource(resource) ? [{ value: toTypedValue(resource) }] : [] };
     checkForNull(resource as Record<string, unknown>, schema.path, issues);
-    const rootInvariants = this.invariants(schema.constraints);
-    this.checkInvariants(root, rootInvariants, state);
-    this.walkObject(root, this.compile(schema), schema.path, state, false);
+    const compiled = this.compile(schema);
+    this.checkInvariants(root, compiled.invariants, state);
+    this.walkObject(root, compiled, schema.path, state, false);
   }
 
   private compile(schema: InternalTypeSchema): CompiledType {
     let compiled = this.compiled.get(schema);
     if (compiled) return compiled;
-    compiled = { schema, properties: [], choices: new Map() };
+    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], byName: new Map(), required: [], nested: [], children: new Map(), choices: new Map() };
     this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
     for (const [key, element] of Object.entries(schema.elements)) {
       // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
@@ -178,16 +143,28 @@ export class ProfileWalker {
         return { name: json, extension: '_' + json, type, resource: t.code === 'Resource' };
       });
       if (key.endsWith('[x]') && !key.includes('.')) compiled.choices.set(key.slice(0, -3), new Set(candidates.map((c) => c.name)));
-      compiled.properties.push({
+      const property: CompiledProperty = {
         key,
         element,
-        nested: key.includes('.'),
+        segments: key.includes('.') ? key.split('.') : undefined,
         candidates,
         invariants: this.invariants(element.constraints),
         valueSet: element.binding?.strength === 'required' ? element.binding.valueSet : undefined,
         slicing: element.slicing,
         specified: !!(element.pattern || element.fixed),
-      });
+      };
+      compiled.properties.push(property);
+      if (property.segments) compiled.nested.push(property);
+      else {
+        if (element.min > 0) compiled.required.push(property);
+        for (const c of candidates) {
+          for (const json of [c.name, c.extension]) {
+            const named = compiled.byName.get(json);
+            if (named) named.push(property);
+            else compiled.byName.set(json, [property]);
+          }
+        }
+      }
     }
     return compiled;
   }
@@ -206,15 +183,42 @@ export class ProfileWalker {
   private walkObject(object: Value, type: CompiledType, path: string, state: WalkState, isEntry: boolean): void {
     const resource = isEntry && isResource(object.value);
     if (resource) state.resources.push({ value: toTypedValue(object.value) });
-    for (const property of type.properties) this.walkProperty(object, property, `${path}.${property.key}`, type.schema, state);
+    const value = object.value as Record<string, unknown>;
+    if (value && typeof value === 'object') {
+      // The properties the JSON holds, found from its few keys rather than by looking up every element of the type
+      // (a choice such as Extension.value[x] has 50 JSON names); what is absent matters only when it is required.
+      for (const property of type.required) {
+        if (!property.candidates.some((c) => value[c.name] !== undefined || value[c.extension] !== undefined)) {
+          state.issues.push(structure(`${object.path}.${property.key}`, 'Missing required property'));
+        }
+      }
+      let walked: CompiledProperty[] | undefined;
+      for (const key in value) {
+        const properties = value[key] === undefined ? undefined : type.byName.get(key);
+        if (!properties) continue;
+        for (const property of properties) {
+          if (walked?.includes(property)) continue; // a choice or `_name` partner already read it
+          (walked ??= []).push(property);
+          this.walkProperty(object, property, path, type, state);
+        }
+      }
+      for (const property of type.nested) this.walkProperty(object, property, path, type, state);
+    } else {
+      for (const property of type.properties) this.walkProperty(object, property, path, type, state);
+    }
     this.checkAdditionalProperties(object, type, state);
     if (resource) state.resources.pop();
   }
 
-  /** The values of one property: Medplum's getNestedProperty, fast for the plain keys that are nearly all of them. */
-  private read(object: Value, property: CompiledProperty): (Value | Value[])[] {
+  /**
+   * The values of one property, as Medplum's getNestedProperty gives them (withPath), or ABSENT for a plain key that
+   * is not there, which is most of them: absence costs nothing. `_name` primitive extensions go through Medplum.
+   */
+  private read(object: Value, property: CompiledProperty): (Value | Value[])[] | typeof ABSENT {
     const parent = object.value as Record<string, unknown>;
-    if (property.nested || !parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
+    // With paths, an absent value is an 'undefined' typed value, never undefined.
+    if (property.segments) return (readPath(object, property.segments, true) ?? getNestedProperty(object, property.key, { withPath: true })) as (Value | Value[])[];
+    if (!parent || typeof parent !== 'object') return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
     for (const { name, extension, type, resource } of property.candidates) {
       if (parent[extension] !== undefined) return getNestedProperty(object, property.key, { withPath: true }) as (Value | Value[])[];
       const raw = parent[name];
@@ -228,13 +232,18 @@ export class ProfileWalker {
       }
       return [{ type: resource ? resourceType(raw) : type, value: raw, path }];
     }
-    return [{ type: 'undefined', value: undefined, path: `${object.path}.${property.key}` }];
+    return ABSENT;
   }
 
-  private walkProperty(object: Value, property: CompiledProperty, path: string, schema: InternalTypeSchema, state: WalkState): void {
+  private walkProperty(object: Value, property: CompiledProperty, parentPath: string, type: CompiledType, state: WalkState): void {
     const { element } = property;
     const issues = state.issues;
     const found = this.read(object, property);
+    if (found === ABSENT) {
+      if (element.min > 0) issues.push(structure(`${object.path}.${property.key}`, 'Missing required property'));
+      return;
+    }
+    const path = `${parentPath}.${property.key}`;
     for (const value of found) {
       if (!Array.isArray(value) && value.value === undefined) {
         if (element.min > 0) issues.push(structure(value.path, 'Missing required property'));
@@ -281,12 +290,20 @@ export class ProfileWalker {
       }
     }
     for (const value of found) {
-      for (const v of arrayify(value) ?? []) {
-        if (isPrimitive(v.type)) continue;
-        const inner = schema.innerTypes.find((t) => t.name === v.type) ?? getDataType(v.type);
-        this.walkObject(v, this.compile(inner), path, state, true);
-      }
+      if (Array.isArray(value)) {
+        for (const v of value) if (!isPrimitive(v.type)) this.walkObject(v, this.child(type, v.type), path, state, true);
+      } else if (value !== undefined && !isPrimitive(value.type)) this.walkObject(value, this.child(type, value.type), path, state, true);
     }
+  }
+
+  /** The compiled type of a value inside `parent`: one of its inner types (BackboneElements), else the data type. */
+  private child(parent: CompiledType, name: string): CompiledType {
+    let compiled = parent.children.get(name);
+    if (!compiled) {
+      compiled = this.compile(parent.schema.innerTypes.find((t) => t.name === name) ?? getDataType(name));
+      parent.children.set(name, compiled);
+    }
+    return compiled;
   }
 
   private checkInvariants(value: Value, invariants: CompiledInvariant[], state: WalkState): void {
@@ -376,6 +393,98 @@ const UCUM_VALUE = toTypedValue(UCUM);
 /** A contained resource's type is its resourceType (Medplum's toTypedValueWithType). */
 const resourceType = (v: unknown): string => (isResource(v) ? (v as { resourceType: string }).resourceType : 'Resource');
 
+/** A plain key that is not in the JSON: nothing to check but its minimum. */
+const ABSENT = Symbol('absent');
+
+/** Medplum's isResource, without the call through its module's export getter. */
+const isResource = (v: unknown): boolean => typeof v === 'object' && v !== null && 'resourceType' in v;
+
+/**
+ * Medplum's getNestedProperty(start, segments.join('.'), { withPath }) for plain JSON: each segment's element found in
+ * the type of the value before it, read as its getTypedPropertyValueWithSchema reads it. null when Medplum must do it
+ * (a `_name` primitive extension to merge, an element the schema does not name). Exported for the differential test.
+ */
+export function readPath(start: Value, segments: readonly string[], withPath: boolean): (Value | Value[] | undefined)[] | null {
+  const first = readElement(start, segments[0], withPath);
+  if (first === null) return null;
+  let level: (Value | Value[] | undefined)[] = [first];
+  for (let s = 1; s < segments.length; s++) {
+    const next: (Value | Value[] | undefined)[] = [];
+    for (const d of level) {
+      if (Array.isArray(d)) {
+        for (const item of d) {
+          const r = readElement(item, segments[s], withPath);
+          if (r === null) return null;
+          next.push(r);
+        }
+      } else if (withPath ? d?.value !== undefined : d !== undefined) {
+        const r = readElement(d!, segments[s], withPath);
+        if (r === null) return null;
+        next.push(r);
+      }
+    }
+    level = next;
+  }
+  return level;
+}
+
+/** One segment (Medplum's getTypedPropertyValue, and with paths its getTypedPropertyValueWithPath). */
+function readElement(t: Value, name: string, withPath: boolean): Value | Value[] | undefined | null {
+  let result: Value | Value[] | undefined;
+  if (t.value) {
+    const element = elementNamed(t.type, name);
+    if (!element) return null;
+    const read = readTyped(t.value as Record<string, unknown>, element);
+    if (read === null) return null;
+    result = read;
+  }
+  if (!withPath) return result;
+  const prefix = t.path ? t.path + '.' : '';
+  if (result === undefined) return { type: 'undefined', value: undefined, path: prefix + name };
+  if (Array.isArray(result)) return result.map((v, i) => ({ type: v.type, value: v.value, path: `${prefix}${name}[${i}]` }));
+  return { type: result.type, value: result.value, path: prefix + name };
+}
+
+/** The element `name` of a type as Medplum finds it: by name, as a choice `name[x]`, or a choice's typed name. */
+function elementNamed(type: string, name: string): InternalSchemaElement | undefined {
+  const elements = tryGetDataType(type)?.elements;
+  if (!elements) return undefined;
+  const found = elements[name] ?? elements[name + '[x]'];
+  if (found) return found;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      const choice = elements[name.slice(0, i) + '[x]'];
+      if (choice) return choice;
+    }
+  }
+  return undefined;
+}
+
+/** An element's value with its type, as Medplum's getTypedPropertyValueWithSchema types it; null for a `_name` merge. */
+function readTyped(object: Record<string, unknown>, element: InternalSchemaElement): Value | Value[] | undefined | null {
+  const types = element.type;
+  if (!types?.length) return undefined;
+  const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+  const choice = last.endsWith('[x]');
+  const base = choice ? last.slice(0, -3) : last;
+  let raw: unknown;
+  let code = 'undefined';
+  for (const t of types) {
+    const name = choice ? base + capitalize(t.code) : base;
+    if (object['_' + name] !== undefined) return null;
+    raw = object[name];
+    if (raw !== undefined) {
+      code = t.code;
+      break;
+    }
+  }
+  if (isEmptyValue(raw)) return undefined;
+  if (code === 'Element' || code === 'BackboneElement') code = types[0].code;
+  const typed = (v: unknown): Value => ({ type: code === 'Resource' && isResource(v) ? (v as { resourceType: string }).resourceType : code, value: v, path: '' });
+  return Array.isArray(raw) ? raw.map(typed) : typed(raw);
+}
+
 function structure(expression: string, message: string): WalkIssue {
   return { severity: 'error', expression, message };
 }
@@ -401,8 +510,20 @@ function choiceOf(key: string, choices: Map<string, Set<string>>, object: Record
 
 function sliceOf(value: Value, slicing: SlicingRules): number {
   return slicing.slices.findIndex((slice) =>
-    slicing.discriminator.every((d) => arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, slice))),
+    slicing.discriminator.every((d) => {
+      const found = d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[]));
+      // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
+      return found.some((v) => matchDiscriminant(v as TypedValue, d, slice));
+    }),
   );
+}
+
+/** Discriminator paths split once. */
+const pathSegments = new Map<string, string[]>();
+function segmentsOf(path: string): string[] {
+  let segments = pathSegments.get(path);
+  if (!segments) pathSegments.set(path, (segments = path.split('.')));
+  return segments;
 }
 
 function matchesSpecifiedValue(value: Value | Value[], element: InternalSchemaElement): boolean {
@@ -410,17 +531,6 @@ function matchesSpecifiedValue(value: Value | Value[], element: InternalSchemaEl
   if (element.pattern && !deepIncludes(typeAndValue, element.pattern)) return false;
   if (element.fixed && !deepEquals(typeAndValue, element.fixed)) return false;
   return true;
-}
-
-function isEmptyValue(v: unknown): boolean {
-  if (v === null || v === undefined) return true;
-  if (typeof v === 'string') return v === '';
-  if (typeof v === 'object') {
-    if (Array.isArray(v)) return v.length === 0;
-    for (const _ in v) return false;
-    return true;
-  }
-  return false;
 }
 
 function checkString(s: string, type: string, path: string, issues: WalkIssue[]): void {

@@ -81,6 +81,26 @@ export function hl7TimeToIso(value: string, field: string): string | null {
   return iso(instant + hour.shown * 60_000, hour.shown, ms !== '');
 }
 
+/** Copenhagen's offset (minutes) in each UTC hour: its transitions fall on whole UTC hours, and asking the zone is costly. */
+const offsets = new Map<number, number>();
+
+/**
+ * An instant written as Copenhagen's clocks show it, to the second, with the offset then in force
+ * (2025-06-30T14:00:00+02:00): MedCom wants send times with the Danish offset, not Z. Milliseconds are dropped, not
+ * rounded, as luxon's startOf('second') does.
+ */
+export function copenhagenTime(at: Date): string {
+  const ms = at.getTime();
+  const hour = Math.floor(ms / HOUR_MS);
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
+    offset = COPENHAGEN.offset(ms);
+    if (offsets.size >= 50_000) offsets.clear();
+    offsets.set(hour, offset);
+  }
+  return iso(ms + offset * 60_000, offset, false);
+}
+
 function invalid(field: string, why: string): never {
   throw new Hl7Error('bad-datetime', `${field} is not a valid HL7 date/time: ${why}`, field);
 }

@@ -4,7 +4,7 @@
 // gets an AE so the EPR sends it again. Frames that do not read as HL7 never get here: the listener refuses them.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { AckMode } from '../../lib/hl7';
-import type { Hl7ListenerNode, Hl7MessageRef, ListenerConsumer } from '../hl7-listener/hl7-listener-node';
+import type { Hl7ListenerNode, Hl7MessageRef, ListenerConsumer, ListenerStatus } from '../hl7-listener/hl7-listener-node';
 
 interface Hl7InDef extends NodeDef {
   listener: string;
@@ -21,6 +21,18 @@ export = function (RED: NodeAPI): void {
       this.error(RED._('hl7-in.error.no-listener'));
       return;
     }
+    let latest: ListenerStatus | null = null;
+    let statusTimer: NodeJS.Timeout | undefined;
+    const showStatus = (): void => {
+      statusTimer = undefined;
+      if (!latest) return;
+      const { address, connections, received, rejected } = latest;
+      this.status({
+        fill: rejected > 0 ? 'yellow' : 'green',
+        shape: connections > 0 ? 'dot' : 'ring',
+        text: RED._('hl7-in.status.listening', { address, connections, received, rejected }),
+      });
+    };
     const consumer: ListenerConsumer = {
       ackMode: ['flow', 'receipt', 'none'].includes(def.ackMode) ? def.ackMode : 'flow',
       responseTimeoutMs: Math.max(1, Number(def.responseTimeout) || 30) * 1000,
@@ -35,11 +47,9 @@ export = function (RED: NodeAPI): void {
         this.send({ payload: message.text, hl7 } as never);
       },
       onStats: (stats) => {
-        this.status({
-          fill: stats.rejected > 0 ? 'yellow' : 'green',
-          shape: stats.connections > 0 ? 'dot' : 'ring',
-          text: RED._('hl7-in.status.listening', { address: stats.address, connections: stats.connections, received: stats.received, rejected: stats.rejected }),
-        });
+        // At most a few updates a second: each one goes to every open editor.
+        latest = stats;
+        statusTimer ??= setTimeout(showStatus, 250);
       },
       onError: (error) => {
         this.status({ fill: 'red', shape: 'ring', text: 'hl7-in.status.error' });
@@ -48,6 +58,7 @@ export = function (RED: NodeAPI): void {
     };
     listener.attach(consumer);
     this.on('close', (done: () => void) => {
+      clearTimeout(statusTimer);
       void listener.detach(consumer).then(() => done());
     });
   }

@@ -3,12 +3,15 @@
 import type { Node } from 'node-red';
 import type { AckCode, AckDetails, AckMode, AckRef, AckResult, ListenerStats, ReceivedMessage } from '../../lib/hl7';
 
+/** The listener's counts and the address it listens on, for node status. */
+export type ListenerStatus = ListenerStats & { address: string };
+
 /** What the one `hl7 in` node of a listener takes from it. */
 export interface ListenerConsumer {
   ackMode: AckMode;
   responseTimeoutMs: number;
   onMessage(received: ReceivedMessage): void;
-  onStats(stats: ListenerStats & { address: string }): void;
+  onStats(stats: ListenerStatus): void;
   onError(error: Error): void;
 }
 

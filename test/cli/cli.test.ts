@@ -25,6 +25,25 @@ describe('advis command', () => {
   });
 });
 
+describe('advis send', () => {
+  it('refuses unusable arguments and input without a message with exit code 2, sending nothing', () => {
+    const noPort = advis(['send', '/dev/null']);
+    expect([noPort.code, noPort.err]).to.satisfy(([code, err]: [number, string]) => code === 2 && /--port needs a TCP port number/.test(err));
+    const empty = advis(['send', '--port', '2575', '-'], '\n\n');
+    expect([empty.code, empty.err.trim()]).to.deep.equal([2, 'advis send: no HL7 message in the input']);
+    const halfTls = advis(['send', '--port', '2575', '--cert', 'c.pem', '-'], adtMessage({ event: 'A01', id: 'X1' }));
+    expect(halfTls.err).to.match(/--cert and --key go together/);
+  });
+
+  it('reports a refused connection per message as JSON and exits 1', () => {
+    const r = advis(['send', '--port', '1', '-'], `${adtMessage({ event: 'A01', id: 'X1' })}\n\n${adtMessage({ event: 'A03', id: 'X2' })}`);
+    expect(r.code).to.equal(1);
+    expect(r.out.trim().split('\n').map((l) => JSON.parse(l))).to.satisfy((lines: { input: number; error: string }[]) =>
+      lines.length === 2 && lines.every((l, i) => l.input === i && l.error === 'connect'),
+    );
+  });
+});
+
 describeShared('advis validate', () => {
   const example = () => shared('medcom', 'packages', 'hospitalnotification-3.0.2', 'example', 'Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json');
 

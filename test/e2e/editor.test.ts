@@ -60,7 +60,11 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     expect(await page.inputValue('#node-config-input-siteFile')).to.equal('${ADVIS_SITE_FILE}');
     await page.selectOption('#node-config-input-siteSource', 'inline');
     await page.waitForSelector('#node-config-input-site-editor', { state: 'visible' });
-    await page.click('#node-config-dialog-cancel');
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('offers the HL7 nodes and opens the hl7 in and listener dialogs', async () => {
+    const { page, errors } = await open('en-US');
     const hl7Types = await page.evaluate(() => ['hl7 in', 'hl7 response', 'hl7 out', 'hl7-listener'].map((t) => [t, RED.nodes.getType(t)?.category, RED.nodes.getType(t)?.outputs]));
     expect(hl7Types).to.deep.equal([['hl7 in', 'advis', 1], ['hl7 response', 'advis', 0], ['hl7 out', 'advis', 1], ['hl7-listener', 'config', undefined]]);
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('hl7in1')));

@@ -2,12 +2,14 @@
 // engine used it before): the same errors, at the same places, on every MedCom example, on seeded errors, and on the
 // Bundles the engine builds. Also: each invariant compiled into JS gives what FHIRPath gives.
 import { expect } from 'chai';
-import { evalFhirPath } from '@medplum/core';
+import { evalFhirPath, getDataType, getNestedProperty } from '@medplum/core';
 import type { Bundle } from 'fhir/r4';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openAdvisRuntime, readSiteSource } from '../../lib/engine/runtime';
-import { COMPILED_INVARIANTS } from '../../lib/fhir/profile-walk';
+import { COMPILED_INVARIANTS } from '../../lib/fhir/invariants';
+import { readPath } from '../../lib/fhir/profile-walk';
+import { MESSAGE_KINDS, forBundlePass } from '../../lib/fhir/medcom-layer';
 import { loadProfilePackages } from '../../lib/fhir/profiles';
 import { createValidator, type MedComValidator } from '../../lib/fhir/validate';
 import { xmlToBundle } from '../../lib/fhir/xml';
@@ -127,16 +129,68 @@ describeShared('profile walk against the Medplum oracle', function () {
     }
   });
 
-  it('gives for each invariant compiled into JS what its FHIRPath gives, on every value of its type in the examples', () => {
+  it('gives for each invariant compiled into JS what its FHIRPath gives, on every value of its type in the examples and on edge cases', () => {
+    const messageHeader = (codes: Json[]): Json => ({ resourceType: 'MessageHeader', destination: [{ extension: codes.map((value) => ({ url: 'u', ...value })) }] });
     const values: Record<string, unknown[]> = {
       Extension: [{ url: 'a' }, { url: 'a', valueString: 'x', extension: [{ url: 'b', valueString: 'y' }] }, { url: 'a', extension: [] }],
-      BundleEntry: [{}, { request: { method: 'GET', url: 'x' } }, { fullUrl: 'http://x/Patient/1/_history/2', resource: { resourceType: 'Basic' } }, { resource: {} }],
+      BundleEntry: [{}, { request: { method: 'GET', url: 'x' } }, { fullUrl: 'http://x/Patient/1/_history/2', resource: { resourceType: 'Basic' } }, { resource: {} }, { fullUrl: '' }, { _fullUrl: { id: 'x' } }],
       Resource: [{ resourceType: 'Patient', contained: [{ resourceType: 'Patient', meta: { versionId: '1' } }] }, { resourceType: 'Patient', contained: [] }],
       Narrative: [{ status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><script/></div>' }],
+      Bundle: [
+        { resourceType: 'Bundle', type: 'message' },
+        { resourceType: 'Bundle', type: 'message', entry: [] },
+        { resourceType: 'Bundle', type: 'collection', total: 3 },
+        { resourceType: 'Bundle', type: 'collection', total: 3, _total: { id: 't' } },
+        { resourceType: 'Bundle', total: 3 },
+        { resourceType: 'Bundle', _type: { id: 't' }, type: 'message', entry: [{ resource: { resourceType: 'MessageHeader' } }] },
+        { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ search: { mode: 'match' }, fullUrl: 'urn:uuid:1', resource: { resourceType: 'Patient' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ search: { mode: 'match' }, resource: { resourceType: 'MessageHeader' } }] },
+        { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient' } }, {}] },
+        { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient' } }, { request: {} }] },
+        { resourceType: 'Bundle', type: 'transaction-response', entry: [{ response: { status: '200' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: { resourceType: 'MessageHeader' }, response: { status: '200' } }] },
+        { resourceType: 'Bundle', type: 'history', entry: [{ fullUrl: 'a', resource: { resourceType: 'Patient' } }, { fullUrl: 'a', resource: { resourceType: 'Patient' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ fullUrl: 'a', resource: { resourceType: 'Patient', meta: { versionId: '1' } } }, { fullUrl: 'a', resource: { resourceType: 'Patient', meta: { versionId: '2' } } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ fullUrl: 'a1', resource: { resourceType: 'Patient' } }, { fullUrl: 'a', resource: { resourceType: 'Patient', meta: { versionId: '1' } } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ fullUrl: 'a', resource: { resourceType: 'Patient', meta: { versionId: ['1'] } } }] },
+        { resourceType: 'Bundle', type: 'document', entry: [{ resource: { resourceType: 'Composition' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.208.176.1.2', value: '0101801234' }] } }, { resource: { resourceType: 'MessageHeader' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ fullUrl: 'x' }, { resource: { resourceType: 'Provenance' } }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resourceType: 'Provenance' }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: messageHeader([{ valueCoding: { code: 'primary' } }, { valueCoding: { code: 'cc' } }]) }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: messageHeader([{ valueCoding: { code: 'cc' } }]) }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: messageHeader([{ valueCoding: { system: 'x' } }, { extension: [{ url: 'v', valueString: 'w' }] }, { valueCoding: { code: 'primary' } }]) }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: messageHeader([{ valueString: 'primary' }]) }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: messageHeader([]) }, { resource: messageHeader([{ valueCoding: { code: 'primary' } }]) }] },
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: { resourceType: 'MessageHeader', destination: [{ endpoint: 'x' }] } }] },
+        ...[[{ system: 'urn:oid:1.2.208.176.1.2' }, { system: 'urn:oid:1.2.208.176.1.2' }], [{ system: 'urn:oid:1.2.208.176.1.1' }], [{ value: '1' }], [], [{ system: 'urn:oid:1.2.208.176.1.2' }, { value: '2' }]].map((identifier) => ({
+          resourceType: 'Bundle',
+          type: 'message',
+          entry: [{ resource: { resourceType: 'Patient', identifier } }],
+        })),
+        { resourceType: 'Bundle', type: 'message', entry: [{ resource: { resourceType: 'Patient' } }, { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.208.176.1.2' }] } }] },
+      ],
+      Encounter: [
+        { resourceType: 'Encounter', status: 'onleave' },
+        { resourceType: 'Encounter', status: 'onleave', extension: [{ url: 'x', valuePeriod: { start: '2025-01-01' } }] },
+        { resourceType: 'Encounter', status: 'onleave', extension: [{ url: 'x', valuePeriod: { end: '2025-01-01' } }, { url: 'y' }] },
+        { resourceType: 'Encounter', status: 'onleave', extension: [{ url: 'x', valueString: 'z' }] },
+        { resourceType: 'Encounter', status: 'finished', extension: [{ url: 'x', valueString: 'z' }] },
+        { resourceType: 'Encounter' },
+      ],
+      Organization: [
+        { resourceType: 'Organization' },
+        { resourceType: 'Organization', identifier: [{ system: 'https://www.gs1.org/gln', value: '5790000000000' }] },
+        { resourceType: 'Organization', identifier: [{ value: '1' }, { system: 'https://kombit.dk/sts/organisation', value: '2' }] },
+        { resourceType: 'Organization', identifier: [{ system: 'urn:oid:2.16.840.1.113883.2.24.1.1', value: '3' }] },
+        { resourceType: 'Organization', identifier: [{ _system: { id: 's' } }] },
+      ],
     };
     const collect = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(collect);
       else if (v && typeof v === 'object') {
+        const resourceType = (v as Json).resourceType;
+        if (resourceType === 'Encounter' || resourceType === 'Organization') values[resourceType].push(v);
         for (const [k, x] of Object.entries(v)) {
           if (k === 'extension' || k === 'modifierExtension') values.Extension.push(...(x as unknown[]));
           if (k === 'entry') values.BundleEntry.push(...(x as Json[]));
@@ -146,18 +200,71 @@ describeShared('profile walk against the Medplum oracle', function () {
         }
       }
     };
-    for (const [, bundle] of examples()) collect(bundle);
+    // The whole Bundle and the reduced one the Bundle-level pass walks (validate.ts).
+    for (const [, bundle] of examples()) {
+      collect(bundle);
+      values.Bundle.push(bundle, forBundlePass(bundle));
+    }
     expect(values.Extension.length).to.be.greaterThan(30);
     expect(values.BundleEntry.length).to.be.greaterThan(100);
+    expect(values.Bundle.length).to.be.greaterThan(60);
     for (const [key, { type, test }] of Object.entries(COMPILED_INVARIANTS)) {
       const expression = key.slice(key.indexOf('|') + 1);
+      let decided = 0;
       for (const value of values[type]) {
-        const decided = test(value);
-        if (decided === undefined) continue;
-        const typed = { type: type === 'Resource' ? (value as Json).resourceType : type, value } as never;
-        const fhirpath = evalFhirPath(expression, typed);
-        expect(decided, `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
+        const answer = test(value);
+        if (answer === undefined) continue;
+        decided++;
+        const typed = { type: ['Resource', 'Bundle', 'Encounter', 'Organization'].includes(type) ? (value as Json).resourceType : type, value } as never;
+        let fhirpath: unknown[];
+        try {
+          // As the walk evaluates it (profile-walk.ts): on a resource, %resource is that resource.
+          fhirpath = evalFhirPath(expression, typed, { '%resource': typed, '%rootResource': typed });
+        } catch {
+          fhirpath = []; // the walk counts an evaluation error as not met
+        }
+        expect(answer, `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
+      }
+      expect(decided, key).to.be.greaterThan(2);
+    }
+  });
+
+  it('has every invariant of a HospitalNotification Bundle and of its entries\' profiles written as JS', () => {
+    const [hospitalNotification] = MESSAGE_KINDS;
+    const skipped = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']); // never evaluated (profile-walk.ts)
+    for (const profile of [hospitalNotification.profile, ...Object.values(hospitalNotification.entries)]) {
+      const missing = (getDataType(profile).constraints ?? [])
+        .filter((c) => c.severity === 'error' && !skipped.has(c.key))
+        .map((c) => `${c.key}|${c.expression}`)
+        .filter((key) => !(key in COMPILED_INVARIANTS));
+      expect(missing, profile).to.deep.equal([]);
+    }
+  });
+
+  it('reads nested profile paths and slice discriminators as Medplum\'s getNestedProperty does, on every entry of the examples', () => {
+    const strip = (found: unknown, withPath: boolean): unknown =>
+      JSON.parse(JSON.stringify(found ?? null, (k, v: unknown) => (k === 'path' && !withPath ? undefined : v === undefined ? '<undefined>' : v)));
+    let compared = 0;
+    for (const [, bundle] of examples()) {
+      const kind = MESSAGE_KINDS.find((k) => (bundle.meta?.profile ?? []).includes(k.profile)) ?? MESSAGE_KINDS[0];
+      for (const entry of bundle.entry ?? []) {
+        const resource = entry.resource;
+        const profile = resource && kind.entries[resource.resourceType];
+        if (!profile) continue;
+        const elements = getDataType(profile).elements;
+        const paths = new Set(Object.keys(elements).filter((key) => key.includes('.')));
+        for (const element of Object.values(elements)) for (const d of element.slicing?.discriminator ?? []) paths.add(d.path);
+        for (const key of paths) {
+          for (const withPath of [true, false]) {
+            const start = { type: profile, value: resource, path: resource.resourceType };
+            const ours = readPath(start, key.split('.'), withPath);
+            if (ours === null) continue;
+            compared++;
+            expect(strip(ours, withPath), `${profile} ${key}`).to.deep.equal(strip(withPath ? getNestedProperty(start, key, { withPath }) : getNestedProperty(start, key), withPath));
+          }
+        }
       }
     }
+    expect(compared).to.be.greaterThan(500);
   });
 });

@@ -1,7 +1,7 @@
 // HL7 times → ISO 8601 with the Copenhagen offset: precision, sent offsets, both daylight-saving edges, impossible dates.
 import { expect } from 'chai';
 import { DateTime, IANAZone } from 'luxon';
-import { Hl7Error, hl7TimeToIso } from '../../lib/hl7';
+import { copenhagenTime, Hl7Error, hl7TimeToIso } from '../../lib/hl7';
 
 const iso = (value: string): string | null => hl7TimeToIso(value, 'EVN-6');
 
@@ -139,5 +139,23 @@ describe('HL7 times → ISO 8601', () => {
         expect(error.message).not.to.include(value);
       });
     }
+  });
+});
+
+describe('instants as Copenhagen shows them (send times)', () => {
+  it('writes every minute around the transitions of 2024–2026, and times all through those years, as luxon does, milliseconds dropped', () => {
+    const MINUTE = 60_000;
+    const instants: number[] = [];
+    for (const day of [Date.UTC(2024, 2, 31), Date.UTC(2024, 9, 27), Date.UTC(2025, 2, 30), Date.UTC(2025, 9, 26), Date.UTC(2026, 2, 29), Date.UTC(2026, 9, 25)]) {
+      for (let m = -180; m < 360; m++) instants.push(day + m * MINUTE + 999);
+    }
+    for (let t = Date.UTC(2024, 0, 1, 0, 0, 0, 1); t < Date.UTC(2027, 0, 1); t += 331 * MINUTE) instants.push(t);
+    const offsets = new Set<string>();
+    for (const t of instants) {
+      const ours = copenhagenTime(new Date(t));
+      expect(ours).to.equal(DateTime.fromMillis(t, { zone: 'Europe/Copenhagen' }).startOf('second').toISO({ suppressMilliseconds: true }));
+      offsets.add(ours.slice(-6));
+    }
+    expect([...offsets].sort()).to.deep.equal(['+01:00', '+02:00']);
   });
 });

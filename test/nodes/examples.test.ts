@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../support/free-port';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
 
@@ -62,6 +63,23 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     const stin = firstMessage('d1');
     helper.getNode('i1').receive({});
     expect(((await stin) as { advis: { advis: string } }).advis.advis).to.equal('STIN');
+  });
+
+  it('example "hl7 in, hl7 response, hl7 out" sends an A01 to its own listener and gets the AA back', async () => {
+    const flow = loadFlow(path.join('examples', 'hl7 in, hl7 response, hl7 out - MLLP on this machine.json')) as (FlowNode & { port?: number })[];
+    const port = await freePort();
+    for (const n of flow) if (n.type === 'hl7-listener' || n.type === 'hl7 out') n.port = port;
+    await helper.load([...core, ...hl7, nodes.hl7Out], flow);
+    const received = firstMessage('hd2');
+    const ack = firstMessage('hd1');
+    // The listener opens as the flow starts; the first send may find it not yet listening.
+    for (let i = 0; i < 50; i++) {
+      const waited = new Promise((resolve) => setTimeout(resolve, 100, 'waiting'));
+      helper.getNode('hi1').receive({});
+      if ((await Promise.race([ack.then(() => 'acked'), waited])) === 'acked') break;
+    }
+    expect((await received).hl7).to.include({ controlId: 'MSG-A01-0001' });
+    expect((await ack).ack).to.deep.equal({ code: 'AA', text: '', controlId: 'MSG-A01-0001' });
   });
 
   it('example "medcom out - deliver to a VANS folder" writes the STIN\'s envelope into the VANS outbox folder', async () => {

@@ -3,11 +3,11 @@
 // Node-RED's own tls-config node.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MllpListener, MllpSender, parseHl7, type SendResult } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
+import { freePort } from '../support/free-port';
 import { hl7 } from '../support/mllp-peer';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
@@ -16,14 +16,6 @@ import { makeTestCa } from '../support/test-ca';
 const fixture = (name: string): string => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
 const siteFile = path.join(process.cwd(), 'flows', 'region.site.json');
 const hl7Nodes = [nodes.listener, nodes.hl7In, nodes.hl7Response, nodes.hl7Out, nodes.site, nodes.parse, nodes.advis, coreNode('common/25-catch.js'), coreNode('network/05-tls.js')];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The EPR's side: waits until the listener accepts connections, then sends. */
 async function epr(port: number, tls?: object): Promise<MllpSender> {
@@ -106,6 +98,22 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('hl7 response logs a warning, and nothing else happens, when the connection has closed; without msg.hl7 it is an error', async () => {
+    const port = await freePort();
+    await helper.load(hl7Nodes, advisFlow(port));
+    const response = helper.getNode('response1') as unknown as { warn: (text: string) => void; receive: (msg: object) => void };
+    const warnings: string[] = [];
+    const warn = response.warn.bind(response);
+    response.warn = (text) => (warnings.push(text), warn(text));
+    const caught = new Promise<{ error: { message: string } }>((resolve) => {
+      helper.getNode('catch1').on('input', (msg) => resolve(msg as never));
+    });
+    response.receive({ hl7: { listener: 'mllp', connection: 999, seq: 1, controlId: 'GONE-1', messageType: 'ADT^A01', remoteAddress: '127.0.0.1' } });
+    response.receive({ payload: 'no hl7 here' });
+    expect((await caught).error.message).to.match(/msg\.hl7 is missing/);
+    expect(warnings).to.have.length(1);
+  });
+
   it('ACK on receipt: AA before the flow has run; status counts connections and messages without patient data', async () => {
     const port = await freePort();
     const flow = advisFlow(port).map((n) => ((n as { id: string }).id === 'in1' ? { ...n, ackMode: 'receipt', wires: [['sink']] } : n));
@@ -122,7 +130,9 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
       const msg = await got;
       expect(msg.payload).to.equal(hl7('RCPT1'));
       expect(msg.hl7).to.include({ listener: 'mllp', controlId: 'RCPT1', messageType: 'ADT^A01^ADT_A01' });
-      // A dot while a connection is open (the test helper loads no message catalog, so the text is its key).
+      // A dot while a connection is open (the test helper loads no message catalog, so the text is its key); status
+      // updates are at most a few a second.
+      for (let i = 0; i < 100 && !statuses.some((st) => (st as { shape?: string }).shape === 'dot'); i++) await new Promise((r) => setTimeout(r, 20));
       expect(statuses.at(-1)).to.include({ fill: 'green', shape: 'dot' });
       expect(JSON.stringify(statuses)).to.not.match(/0101800005|Hansen/);
     } finally {

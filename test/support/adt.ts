@@ -7,6 +7,8 @@ export interface AdtSpec {
   id: string;
   /** EVN-6, HL7 local time, e.g. 20250311075500. */
   at?: string;
+  /** EVN-2 and MSH-7, when the event was entered; defaults to `at`. */
+  recorded?: string;
   cpr?: string;
   name?: string;
   /** PID-11.9. */
@@ -34,9 +36,10 @@ function segment(name: string, fields: Record<number, string | undefined>): stri
 
 export function adtMessage(spec: AdtSpec): string {
   const at = spec.at ?? '20250311075500';
+  const recorded = spec.recorded ?? at;
   const hospital = spec.hospital ?? 'HGH';
-  const msh = `MSH|^~\\&|EPJ|${hospital === 'OUH' ? 'OUH' : 'REGH'}|ADVIS|REGION|${at}||ADT^${spec.event}|${spec.id}|P|2.5|||AL|NE||UNICODE UTF-8`;
-  const evn = segment('EVN', { 1: spec.event, 2: at, 6: at });
+  const msh = `MSH|^~\\&|EPJ|${hospital === 'OUH' ? 'OUH' : 'REGH'}|ADVIS|REGION|${recorded}||ADT^${spec.event}|${spec.id}|P|2.5|||AL|NE||UNICODE UTF-8`;
+  const evn = segment('EVN', { 1: spec.event, 2: recorded, 6: at });
   const pid = segment('PID', {
     1: '1',
     3: `${spec.cpr ?? '0101800005'}^^^CPR^CPR`,

@@ -2,9 +2,9 @@
 // a fresh data folder, the region flow), on a free loopback port, for end-to-end tests.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './free-port';
 import { runtimePackage } from './node-red';
 import { medcomPackages } from './shared';
 
@@ -15,16 +15,6 @@ export interface RunningAdvis {
   dataDir: string;
   log(): string;
   stop(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export async function startAdvis(): Promise<RunningAdvis> {
