@@ -54,18 +54,3 @@ export async function benchOutbox(count = 10_000, concurrency = 8): Promise<Outb
   }
 }
 
-if (require.main === module) {
-  const [count, concurrency] = process.argv.slice(2).map(Number);
-  benchOutbox(count || undefined, concurrency || undefined).then(
-    (f) => {
-      console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-      console.log(`Outbox drain, ${f.messages.toLocaleString('en')} messages backlog, ${f.concurrency} stays at once:`);
-      console.log(`  to the VANS outbox folder (envelope, file + folder fsync, sent committed): ${Math.round(f.folder)} messages/s`);
-      console.log(`  to FHIR REST with a synchronous Acknowledgement (sent + delivered committed): ${Math.round(f.rest)} messages/s`);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}

@@ -1,8 +1,10 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
 // Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
-// (parts: parse, validate, engine, mllp).
+// (parts: parse, validate, engine, mllp, outbox).
+import { benchDelivery } from './delivery';
 import { benchEngine } from './engine';
 import { benchMllp } from './mllp';
+import { benchOutbox } from './outbox';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
 
@@ -22,6 +24,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
       console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
       if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
     }
+  },
+  async outbox() {
+    for (const concurrency of [8, 32]) {
+      const f = await benchOutbox(10_000, concurrency);
+      console.log(`Outbox drain of a ${f.messages.toLocaleString('en')}-message backlog, ${concurrency} stays at once: VANS folder ${Math.round(f.folder)} messages/s (envelope, file and folder fsync, sent committed); FHIR REST ${Math.round(f.rest)} messages/s (synchronous Acknowledgement, sent and delivered committed)`);
+    }
+    const raw = await benchDelivery(10_000, 8);
+    console.log(`The sinks alone, 8 in flight (no store): VANS folder ${Math.round(raw.folder.concurrent)} messages/s, FHIR REST ${Math.round(raw.rest.concurrent)} messages/s`);
   },
   async mllp() {
     for (const f of await benchMllp()) {
