@@ -121,7 +121,8 @@ export class ProfileWalker {
     const schema = getDataType(type);
     const root: Value = { type, value: resource, path: schema.path };
     const state: WalkState = { issues, bound, root, resources: isResource(resource) ? [{ value: toTypedValue(resource) }] : [] };
-    checkForNull(resource as Record<string, unknown>, schema.path, issues);
+    // Found in one pass without paths; the paths are spelled out only for a resource that has one.
+    if (holdsNull(resource)) checkForNull(resource as Record<string, unknown>, schema.path, issues);
     const compiled = this.compile(schema);
     this.checkInvariants(root, compiled.invariants, state);
     this.walkObject(root, compiled, schema.path, state, false);
@@ -559,6 +560,16 @@ function checkNumber(n: number, type: string, path: string, issues: WalkIssue[])
 function isBase64(s: string): boolean {
   const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z\d+/]+$/.test(padding ? s.slice(0, -padding) : s);
+}
+
+function holdsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (v === undefined || holdsNull(v)) return true;
+  } else if (typeof value === 'object') {
+    for (const key in value) if (holdsNull((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 /** Medplum's checkObjectForNull: FHIR JSON has no nulls, except in a primitive array whose `_name` partner fills it. */
