@@ -1,7 +1,7 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
 // Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
 // (parts: parse, validate, engine, mllp).
-import { benchEngine } from './engine';
+import { benchEngine, WARM_UP_STAYS } from './engine';
 import { benchMllp } from './mllp';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
@@ -19,7 +19,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     for (const batch of [1, 64]) {
       const engine = await benchEngine(batch);
       const how = batch === 1 ? 'one commit per message' : `up to ${batch} waiting messages per commit`;
-      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
+      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each, after ${WARM_UP_STAYS} warm-up stays)`);
       if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
     }
   },
