@@ -522,12 +522,13 @@ function choiceOf(key: string, choices: Map<string, Set<string>>, object: Record
 }
 
 function sliceOf(value: Value, slicing: SlicingRules): number {
+  // Each discriminator's values read once, then tried against every slice.
+  const found = slicing.discriminator.map((d) =>
+    d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[])),
+  );
   return slicing.slices.findIndex((slice) =>
-    slicing.discriminator.every((d) => {
-      const found = d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[]));
-      // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
-      return found.some((v) => matchDiscriminant(v as TypedValue, d, slice));
-    }),
+    // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
+    slicing.discriminator.every((d, i) => found[i].some((v) => matchDiscriminant(v as TypedValue, d, slice))),
   );
 }
 
