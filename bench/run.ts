@@ -2,7 +2,7 @@
 // Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
 // (parts: parse, validate, engine, mllp, outbox).
 import { benchDelivery } from './delivery';
-import { benchEngine } from './engine';
+import { benchEngine, WARM_UP_STAYS } from './engine';
 import { benchMllp } from './mllp';
 import { benchOutbox } from './outbox';
 import { benchParse } from './parse';
@@ -21,7 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     for (const batch of [1, 64]) {
       const engine = await benchEngine(batch);
       const how = batch === 1 ? 'one commit per message' : `up to ${batch} waiting messages per commit`;
-      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each)`);
+      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each, after ${WARM_UP_STAYS} warm-up stays)`);
       if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
     }
   },

@@ -3,7 +3,7 @@
 // (outbox), the idempotency record and the audit row in ONE store transaction: either all of it is durable or none,
 // so the EPR can be acknowledged after `process` returns and resend safely when it throws.
 
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import type { Bundle } from 'fhir/r4';
 import { decide } from '../advis/decide';
 import type { Site } from '../advis/site';
@@ -84,7 +84,9 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
   const { store, site, validator } = options;
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => crypto.randomUUID());
-  const patientKey = (cpr: string): string => createHmac('sha256', options.patientKeySecret).update(cpr).digest('hex');
+  // The key object made once: from the secret's text, every hash would import the key again.
+  const hashKey = createSecretKey(Buffer.from(options.patientKeySecret, 'utf8'));
+  const patientKey = (cpr: string): string => createHmac('sha256', hashKey).update(cpr).digest('hex');
   const merge = (results: ProcessResult[]): ProcessResult => ({
     outcomes: results.flatMap((r) => r.outcomes),
     notifications: results.flatMap((r) => r.notifications),

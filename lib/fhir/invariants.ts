@@ -2,10 +2,10 @@
 // typed value for every node it visits and resolves every name through the type schema, so an invariant that reads
 // every entry of a Bundle costs more than checking the entries' structure. These are the invariants of every
 // HospitalNotification (base R4 ones on every entry, resource, narrative and extension; the Bundle-level bdl-*; MedCom's
-// own on the Bundle, the Encounter and the Organizations): together they were a third of a validation.
+// own on the Bundle, the Encounter and the Organizations): evaluated by FHIRPath they were a quarter of a validation.
 //
 // Each test gives what Medplum's FHIRPath gives (true, or not true: false, empty or an evaluation error), or undefined
-// to leave the case to FHIRPath. A test decides only the shapes whose FHIRPath result is plain (strings where codes
+// to leave the case to FHIRPath. The JS decides only the shapes whose FHIRPath result is plain (strings where codes
 // are, objects where elements are, no `_name` primitive extensions); anything else goes to FHIRPath, so a malformed
 // Bundle is judged exactly as before. test/fhir/differential.test.ts evaluates both on every value of the MedCom
 // examples and on edge cases, and compares the whole validation with Medplum's validator on seeded errors.

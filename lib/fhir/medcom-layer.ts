@@ -275,12 +275,28 @@ export function checkIdentifiers(resource: Resource, at: string, issues: Validat
 
 /** FHIR forbids empty strings and empty arrays (a value is either there or absent); Medplum lets '' through. */
 export function checkNoEmptyValues(value: unknown, path: string, issues: ValidationIssue[]): void {
+  // Found in one pass without paths; the paths are spelled out only for a resource that has one.
+  if (holdsEmpty(value)) reportEmpty(value, path, issues);
+}
+
+function holdsEmpty(value: unknown): boolean {
+  if (value === '') return true;
+  if (Array.isArray(value)) {
+    if (!value.length) return true;
+    for (const v of value) if (holdsEmpty(v)) return true;
+  } else if (value && typeof value === 'object') {
+    for (const key in value) if (key !== 'div' && holdsEmpty((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+function reportEmpty(value: unknown, path: string, issues: ValidationIssue[]): void {
   if (value === '') issues.push({ severity: 'error', path, message: 'an empty string is not a FHIR value: leave the element out or fill it', rule: 'empty-value' });
   else if (Array.isArray(value)) {
     if (!value.length) issues.push({ severity: 'error', path, message: 'an empty array is not a FHIR value', rule: 'empty-value' });
-    value.forEach((v, i) => checkNoEmptyValues(v, `${path}[${i}]`, issues));
+    value.forEach((v, i) => reportEmpty(v, `${path}[${i}]`, issues));
   } else if (value && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) if (key !== 'div') checkNoEmptyValues(v, `${path}.${key}`, issues);
+    for (const [key, v] of Object.entries(value)) if (key !== 'div') reportEmpty(v, `${path}.${key}`, issues);
   }
 }
 

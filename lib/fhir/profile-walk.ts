@@ -121,7 +121,8 @@ export class ProfileWalker {
     const schema = getDataType(type);
     const root: Value = { type, value: resource, path: schema.path };
     const state: WalkState = { issues, bound, root, resources: isResource(resource) ? [{ value: toTypedValue(resource) }] : [] };
-    checkForNull(resource as Record<string, unknown>, schema.path, issues);
+    // Found in one pass without paths; the paths are spelled out only for a resource that has one.
+    if (holdsNull(resource)) checkForNull(resource as Record<string, unknown>, schema.path, issues);
     const compiled = this.compile(schema);
     this.checkInvariants(root, compiled.invariants, state);
     this.walkObject(root, compiled, schema.path, state, false);
@@ -430,59 +431,71 @@ export function readPath(start: Value, segments: readonly string[], withPath: bo
 
 /** One segment (Medplum's getTypedPropertyValue, and with paths its getTypedPropertyValueWithPath). */
 function readElement(t: Value, name: string, withPath: boolean): Value | Value[] | undefined | null {
-  let result: Value | Value[] | undefined;
-  if (t.value) {
-    const element = elementNamed(t.type, name);
-    if (!element) return null;
-    const read = readTyped(t.value as Record<string, unknown>, element);
-    if (read === null) return null;
-    result = read;
-  }
-  if (!withPath) return result;
-  const prefix = t.path ? t.path + '.' : '';
-  if (result === undefined) return { type: 'undefined', value: undefined, path: prefix + name };
-  if (Array.isArray(result)) return result.map((v, i) => ({ type: v.type, value: v.value, path: `${prefix}${name}[${i}]` }));
-  return { type: result.type, value: result.value, path: prefix + name };
+  const path = withPath ? (t.path ? `${t.path}.${name}` : name) : '';
+  if (!t.value) return withPath ? { type: 'undefined', value: undefined, path } : undefined;
+  const element = elementNamed(t.type, name);
+  if (!element) return null;
+  const read = readTyped(t.value as Record<string, unknown>, element, path);
+  return read === undefined && withPath ? { type: 'undefined', value: undefined, path } : read;
 }
+
+/** Elements by name per type schema (a schema registered again is a new object, so nothing stale is kept). */
+const elementsByName = new WeakMap<InternalTypeSchema, Map<string, InternalSchemaElement | undefined>>();
 
 /** The element `name` of a type as Medplum finds it: by name, as a choice `name[x]`, or a choice's typed name. */
 function elementNamed(type: string, name: string): InternalSchemaElement | undefined {
-  const elements = tryGetDataType(type)?.elements;
-  if (!elements) return undefined;
-  const found = elements[name] ?? elements[name + '[x]'];
-  if (found) return found;
-  for (let i = 0; i < name.length; i++) {
+  const schema = tryGetDataType(type);
+  if (!schema) return undefined;
+  let named = elementsByName.get(schema);
+  if (!named) elementsByName.set(schema, (named = new Map()));
+  if (named.has(name)) return named.get(name);
+  const elements = schema.elements;
+  let found = elements[name] ?? elements[name + '[x]'];
+  for (let i = 0; !found && i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) {
-      const choice = elements[name.slice(0, i) + '[x]'];
-      if (choice) return choice;
-    }
+    if (c >= 65 && c <= 90) found = elements[name.slice(0, i) + '[x]'];
   }
-  return undefined;
+  named.set(name, found);
+  return found;
 }
 
-/** An element's value with its type, as Medplum's getTypedPropertyValueWithSchema types it; null for a `_name` merge. */
-function readTyped(object: Record<string, unknown>, element: InternalSchemaElement): Value | Value[] | undefined | null {
-  const types = element.type;
-  if (!types?.length) return undefined;
-  const last = element.path.slice(element.path.lastIndexOf('.') + 1);
-  const choice = last.endsWith('[x]');
-  const base = choice ? last.slice(0, -3) : last;
+/** The JSON names an element may have, each with its type code, worked out once per element. */
+const jsonNames = new WeakMap<InternalSchemaElement, { name: string; extension: string; code: string }[]>();
+
+/**
+ * An element's value with its type, as Medplum's getTypedPropertyValueWithSchema types it, at `path` (with `[i]` for
+ * each item of an array); null for a `_name` merge, which Medplum does.
+ */
+function readTyped(object: Record<string, unknown>, element: InternalSchemaElement, path: string): Value | Value[] | undefined | null {
+  let names = jsonNames.get(element);
+  if (!names) {
+    const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+    const choice = last.endsWith('[x]');
+    const base = choice ? last.slice(0, -3) : last;
+    names = (element.type ?? []).map((t) => {
+      const name = choice ? base + capitalize(t.code) : base;
+      return { name, extension: '_' + name, code: t.code };
+    });
+    jsonNames.set(element, names);
+  }
+  if (!names.length) return undefined;
   let raw: unknown;
   let code = 'undefined';
-  for (const t of types) {
-    const name = choice ? base + capitalize(t.code) : base;
-    if (object['_' + name] !== undefined) return null;
-    raw = object[name];
+  for (const n of names) {
+    if (object[n.extension] !== undefined) return null;
+    raw = object[n.name];
     if (raw !== undefined) {
-      code = t.code;
+      code = n.code;
       break;
     }
   }
   if (isEmptyValue(raw)) return undefined;
-  if (code === 'Element' || code === 'BackboneElement') code = types[0].code;
-  const typed = (v: unknown): Value => ({ type: code === 'Resource' && isResource(v) ? (v as { resourceType: string }).resourceType : code, value: v, path: '' });
-  return Array.isArray(raw) ? raw.map(typed) : typed(raw);
+  if (code === 'Element' || code === 'BackboneElement') code = names[0].code;
+  const typeOf = (v: unknown): string => (code === 'Resource' && isResource(v) ? (v as { resourceType: string }).resourceType : code);
+  if (!Array.isArray(raw)) return { type: typeOf(raw), value: raw, path };
+  const values = new Array<Value>(raw.length);
+  for (let i = 0; i < raw.length; i++) values[i] = { type: typeOf(raw[i]), value: raw[i], path: path && `${path}[${i}]` };
+  return values;
 }
 
 function structure(expression: string, message: string): WalkIssue {
@@ -509,12 +522,13 @@ function choiceOf(key: string, choices: Map<string, Set<string>>, object: Record
 }
 
 function sliceOf(value: Value, slicing: SlicingRules): number {
+  // Each discriminator's values read once, then tried against every slice.
+  const found = slicing.discriminator.map((d) =>
+    d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[])),
+  );
   return slicing.slices.findIndex((slice) =>
-    slicing.discriminator.every((d) => {
-      const found = d.path === '$this' ? [value] : (readPath(value, segmentsOf(d.path), false) ?? (getNestedProperty(value, d.path) as (Value | Value[] | undefined)[]));
-      // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
-      return found.some((v) => matchDiscriminant(v as TypedValue, d, slice));
-    }),
+    // Not flattened: Medplum's matchDiscriminant refuses a value that is an array, and so does this.
+    slicing.discriminator.every((d, i) => found[i].some((v) => matchDiscriminant(v as TypedValue, d, slice))),
   );
 }
 
@@ -559,6 +573,16 @@ function checkNumber(n: number, type: string, path: string, issues: WalkIssue[])
 function isBase64(s: string): boolean {
   const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z\d+/]+$/.test(padding ? s.slice(0, -padding) : s);
+}
+
+function holdsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (v === undefined || holdsNull(v)) return true;
+  } else if (typeof value === 'object') {
+    for (const key in value) if (holdsNull((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 /** Medplum's checkObjectForNull: FHIR JSON has no nulls, except in a primitive array whose `_name` partner fills it. */

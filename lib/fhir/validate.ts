@@ -3,7 +3,8 @@
 //
 // Three layers:
 //  - the profile walk (profile-walk.ts): structure, cardinality, types, fixed values and patterns, slicing, FHIRPath
-//    invariants, and the values under required bindings, each profile compiled once;
+//    invariants (the frequent ones as JS, invariants.ts), and the values under required bindings, each profile
+//    compiled once;
 //  - the MedCom layer (medcom-layer.ts): the snapshot patches the walk needs to read MedCom's slicing, the dk-core
 //    identifier rules, the terminology check, the entry profiles per kind of message, message structure;
 //  - this module: which profile each part of a Bundle is checked against, and the result.

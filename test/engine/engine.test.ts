@@ -1,6 +1,7 @@
 // The engine end to end below the nodes: ADT text → parse → decide → build → validate → one durable commit.
 // Real store (SQLite in memory), real MedCom validator, a fixed clock; scenarios named by MedCom's use cases.
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import type { Bundle, Encounter, MessageHeader, Provenance } from 'fhir/r4';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -80,6 +81,21 @@ describeShared('advis engine', function () {
     expect(provenance[1].entity![0].what.reference).to.equal(`MessageHeader/${stin.outcome.messageHeaderId}`);
     expect(runtime.store.getStay('V100200|HGH')!.status).to.equal('finished');
     expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+  });
+
+  it('finds a patient\'s stays by HMAC-SHA256 of the CPR number under the site\'s secret, as stores already written hold them', () => {
+    runtime.close();
+    runtime = openAdvisRuntime({
+      site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }),
+      storeFile: ':memory:',
+      profiles: medcomPackages(),
+      patientKeySecret: 'a site secret æøå',
+      now: () => clock,
+    });
+    runtime.engine.process(adt(A01));
+    const expected = createHmac('sha256', 'a site secret æøå').update(CPR).digest('hex');
+    expect(runtime.store.getStay('V100200|HGH')!.patientKey).to.equal(expected);
+    expect(runtime.store.staysOfPatient(expected).map((s) => s.key)).to.deep.equal(['V100200|HGH']);
   });
 
   it('replays a repeated ADT message: same outcome, no second advis, nothing new in the outbox', () => {

@@ -99,6 +99,17 @@ describeShared('profile walk against the Medplum oracle', function () {
       ['a number where a string belongs', (b) => (entry(b, 'Patient').name[0].family = 42)],
       ['a null', (b) => (entry(b, 'Patient').gender = null)],
       ['an id that is too long', (b) => (entry(b, 'Encounter').id = 'x'.repeat(65))],
+      // The invariants written as JS (lib/fhir/invariants.ts), each broken.
+      ['a second Patient', (b) => b.entry.push({ fullUrl: 'https://x/Patient/2', resource: { ...entry(b, 'Patient'), id: '2' } })],
+      ['a Patient identified by another system', (b) => (entry(b, 'Patient').identifier[0].system = 'urn:oid:1.2.208.176.1.1')],
+      ['a destination that is not primary', (b) => (entry(b, 'MessageHeader').destination[0].extension[0].valueCoding.code = 'cc')],
+      ['an Organization without a SOR identifier', (b) => (entry(b, 'Organization').identifier = entry(b, 'Organization').identifier.filter((i: Json) => i.system !== 'urn:oid:1.2.208.176.1.1'))],
+      ['two entries with one fullUrl', (b) => (b.entry[2].fullUrl = b.entry[1].fullUrl)],
+      ['an entry without fullUrl', (b) => delete b.entry[1].fullUrl],
+      ['the MessageHeader not first', (b) => b.entry.push(b.entry.shift())],
+      ['a request in a message', (b) => (b.entry[1].request = { method: 'POST', url: 'Patient' })],
+      ['a total in a message', (b) => (b.total = 7)],
+      ['a search result in a message', (b) => (b.entry[1].search = { mode: 'match' })],
     ];
     for (const [name, mutate] of seeded) {
       const broken = structuredClone(original) as Json;
