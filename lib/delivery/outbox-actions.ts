@@ -26,12 +26,13 @@ function entryOf(store: AdvisStore, messageHeaderId: string): OutboxEntry {
  * Queues the message to go now, whatever its status, delivered ones too (a municipality that lost it may ask).
  * Once it has been sent before, it goes as a resend: same MessageHeader.id, new Bundle.id and send times (MedCom
  * 020/032: "re-dispatches SHALL be done manually"). Its resend count is kept, so a message given up for silence gets
- * one more transmission, not a fresh budget. Returns the entry as it is now.
+ * one more transmission, not a fresh budget; its network back-off starts again from the first delay. Returns the entry
+ * as it is now.
  */
 export function requeue(store: AdvisStore, messageHeaderId: string, now: Date): OutboxEntry {
   const entry = entryOf(store, messageHeaderId);
   store.commit({
-    outboxUpdate: [{ messageHeaderId, status: 'queued', nextAttemptAt: now.toISOString() }],
+    outboxUpdate: [{ messageHeaderId, status: 'queued', nextAttemptAt: now.toISOString(), networkFailures: 0 }],
     audit: [{ at: now.toISOString(), outcome: 'queued', reason: 'operator', stayKey: entry.stayKey, advis: entry.advis, messageHeaderId, receiverGln: entry.receiverGln, detail: `was ${entry.status}` }],
   });
   return entryOf(store, messageHeaderId);

@@ -109,6 +109,12 @@ export type AcknowledgementResult = 'delivered' | 'resend' | 'failed' | 'duplica
 
 /** Entries fetched per store read while draining: enough to keep the sink busy without re-reading for each send. */
 const BATCH_PER_SLOT = 8;
+/**
+ * The longest a finished send waits for others to share its group commit. Each commit of the store is an fsync, which
+ * bounds the drain rate; a few milliseconds more before a message counts as sent is nothing beside MedCom's
+ * 30-minute acknowledgement time.
+ */
+const GROUP_COMMIT_WAIT_MS = Number(process.env.GCW ?? 5);
 /** Overdue messages looked at per silence check. */
 const SILENCE_BATCH = 500;
 
@@ -125,6 +131,11 @@ export class OutboxWorker {
   private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void;
   /** Results of finished sends waiting for the next group commit (see `durably`). */
   private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
+  /** Sends waiting for their sink's answer: while there are any, a group commit waits a little for them. */
+  private delivering = 0;
+  private pendingCommit?: { immediate: boolean; cancel: () => void };
+  /** While `drain` waits: wakes it when a send has its sink's answer, so the next can start. */
+  private sinkFreed?: () => void;
   /** While a group commit runs: the events it emits, sent on once it is durable. */
   private held?: DeliveryEvent[];
   /**
@@ -135,8 +146,6 @@ export class OutboxWorker {
   private outage?: string;
   /** Same for the inbox, read every round. */
   private inboxFailure?: string;
-  /** Consecutive network failures per message, for the back-off; forgotten on success and on restart. */
-  private readonly networkFailures = new Map<string, number>();
   /** The tail of the serialised work. */
   private work: Promise<void> = Promise.resolve();
   private drainPending = false;
@@ -214,7 +223,6 @@ export class OutboxWorker {
   resend(messageHeaderId: string): Promise<OutboxEntry> {
     return this.serial(async () => {
       const entry = requeue(this.store, messageHeaderId, this.now());
-      this.networkFailures.delete(messageHeaderId);
       this.emit({ ...this.describe(entry), type: 'queued' });
       this.wake();
       return entry;
@@ -225,7 +233,6 @@ export class OutboxWorker {
   deadLetter(messageHeaderId: string): Promise<OutboxEntry> {
     return this.serial(async () => {
       const entry = deadLetter(this.store, messageHeaderId, this.now());
-      this.networkFailures.delete(messageHeaderId);
       this.emit({ ...this.describe(entry), type: 'failed', reason: 'operator' });
       return entry;
     });
@@ -270,13 +277,17 @@ export class OutboxWorker {
     }
   }
 
-  /** Sends every entry due now, one per stay at a time, `concurrency` at once, until nothing more is due. */
+  /**
+   * Sends every entry due now, one per stay at a time, until nothing more is due. `concurrency` bounds the sends
+   * waiting for the sink; a send that has its answer and waits for the group commit no longer takes a place, but its
+   * stay's next message still waits for that commit.
+   */
   private async drain(): Promise<void> {
-    const inFlight = new Map<string, Promise<void>>(); // by stay key
+    const inFlight = new Map<string, Promise<void>>(); // by stay key, until the send's result is committed
     let batch: OutboxEntry[] = [];
     for (;;) {
       if (this.stopped && !inFlight.size) return;
-      while (!this.stopped && inFlight.size < this.concurrency) {
+      while (!this.stopped && this.delivering < this.concurrency) {
         if (!batch.length) {
           // In-flight entries are still queued in the store until their send commits, so ask for enough beyond them.
           batch = this.store.nextDue(this.now(), this.concurrency * BATCH_PER_SLOT + inFlight.size).filter((e) => !inFlight.has(e.stayKey));
@@ -294,7 +305,9 @@ export class OutboxWorker {
         );
       }
       if (!inFlight.size) return;
-      await Promise.race(inFlight.values());
+      // On until a stay is free again or the sink has room for one more.
+      await Promise.race([...inFlight.values(), new Promise<void>((resolve) => (this.sinkFreed = resolve))]);
+      this.sinkFreed = undefined;
     }
   }
 
@@ -314,21 +327,26 @@ export class OutboxWorker {
       this.giveUp(entry, 'refused', `the message cannot be sent: ${error.message}`);
       return;
     }
-    const receipt = await this.transport.sink.deliver(outgoing);
+    this.delivering++;
+    let receipt: DeliveryReceipt;
+    try {
+      receipt = await this.transport.sink.deliver(outgoing);
+    } finally {
+      this.delivering--;
+      this.sinkFreed?.();
+    }
     const done = this.now();
     await this.durably(() => this.settle(entry, receipt, resend, done));
   }
 
   /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
   private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: { bundleId: string; body: string } | undefined, done: Date): void {
-    const messageHeaderId = entry.messageHeaderId;
     if (receipt.outcome === 'delivered') {
-      this.networkFailures.delete(messageHeaderId);
       if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
       this.outage = undefined;
       const type = entry.attempts > 0 ? 'resent' : 'sent';
       const bundleId = resend?.bundleId ?? entry.bundleId;
-      this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
+      this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, networkFailures: 0, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
         outcome: type,
         detail: `Bundle.id ${bundleId}`,
       });
@@ -340,11 +358,11 @@ export class OutboxWorker {
       this.giveUp(entry, 'refused', receipt.message);
       return;
     }
-    const failures = (this.networkFailures.get(messageHeaderId) ?? 0) + 1;
-    this.networkFailures.set(messageHeaderId, failures);
+    // Counted in the store, so a restart during an outage goes on with the long delays instead of starting again.
+    const failures = entry.networkFailures + 1;
     const delay = Math.max(networkRetryDelay(failures, this.policy, this.random), receipt.retryAfterMs ?? 0);
     const retryAt = new Date(done.getTime() + delay).toISOString();
-    this.commitAfterSend(entry, { status: 'failed', nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
+    this.commitAfterSend(entry, { status: 'failed', networkFailures: failures, nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
     this.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
     if (this.outage !== receipt.reason) this.log('warn', `messages cannot be handed over, retrying with back-off: ${receipt.message}`);
     this.outage = receipt.reason;
@@ -358,8 +376,29 @@ export class OutboxWorker {
   private durably(write: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
       this.writes.push({ write, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (this.writes.length === 1) setImmediate(() => this.commitWrites());
+      this.scheduleCommit();
     });
+  }
+
+  /**
+   * Commits at once when no other send is waiting for its sink (none would join the group), otherwise at most
+   * GROUP_COMMIT_WAIT_MS later, so that sends finishing close together share one commit.
+   */
+  private scheduleCommit(): void {
+    const immediate = this.delivering === 0;
+    if (this.pendingCommit && (this.pendingCommit.immediate || !immediate)) return;
+    this.pendingCommit?.cancel();
+    const run = (): void => {
+      this.pendingCommit = undefined;
+      this.commitWrites();
+    };
+    if (immediate) {
+      const handle = setImmediate(run);
+      this.pendingCommit = { immediate, cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(run, GROUP_COMMIT_WAIT_MS);
+      this.pendingCommit = { immediate, cancel: () => clearTimeout(handle) };
+    }
   }
 
   private commitWrites(): void {
@@ -434,7 +473,6 @@ export class OutboxWorker {
 
   /** Marks the message dead, with an audit row and a failed event. */
   private giveUp(entry: OutboxEntry, reason: 'refused' | 'rejected' | 'resends-exhausted', detail: string): void {
-    this.networkFailures.delete(entry.messageHeaderId);
     this.store.commit({
       outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, status: 'dead', lastError: `${reason}: ${detail}` }],
       audit: [this.auditRow(entry, { outcome: 'dead', reason, detail })],
@@ -480,7 +518,9 @@ export class OutboxWorker {
    */
   private readReceipt(receipt: VansReceipt, source: string): void {
     if (receipt.receipt === 'positive') return;
-    const entry = receipt.originalMessage && this.store.getOutbox(receipt.originalMessage.messageId);
+    // The envelope id is the Bundle.id of the transmission; a receipt about an earlier transmission of a message that
+    // has been resent since finds nothing, which is right: the later transmission is the one that counts.
+    const entry = (receipt.originalMessage && this.store.getOutbox(receipt.originalMessage.messageId)) ?? this.store.outboxByBundleId(receipt.originalEnvelopeId);
     const detail = `VANS receipt ${receipt.receipt}${receipt.error ? `: ${receipt.error.description}` : ''}`;
     if (!entry) {
       this.log('warn', `${source}: ${detail} for no message we know (envelope ${receipt.originalEnvelopeId}); kept in processed/`);
@@ -521,7 +561,6 @@ export class OutboxWorker {
     const acknowledged: DeliveryEvent = { ...this.describe(sent), type: 'acknowledged', code: ack.code, ...(ack.text && { detail: ack.text }) };
     switch (decision.action) {
       case 'delivered':
-        this.networkFailures.delete(sent.messageHeaderId);
         this.store.commit({
           outboxUpdate: [{ messageHeaderId: sent.messageHeaderId, status: 'delivered', lastError: null }],
           audit: [this.auditRow(sent, { outcome: 'delivered', detail: `acknowledgement ${ack.messageHeaderId}` })],

@@ -133,16 +133,6 @@ const STATISTICAL_CODES: Readonly<Record<string, string>> = {
   'discharge-inpatient-home': 'EndHospitalStay',
 };
 
-/**
- * The file name for an envelope in the VANS outbox folder: the send time (UTC, to the millisecond) first, so that a
- * VANS client that picks files up in name order sends a stay's messages in the order they were written, then the
- * EnvelopeIdentifier, which makes it unique. Write to another name and rename, so no half-written file is picked up.
- */
-export function vansFileName(envelopeId: string, sentAt: Date): string {
-  const stamp = sentAt.toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${stamp}_${uuid(envelopeId, 'the envelope id')}.xml`;
-}
-
 export interface VansEndpoint {
   id: string;
   type: 'EAN' | 'CVR' | 'VANS';

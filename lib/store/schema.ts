@@ -109,6 +109,15 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'stays, processed messages, outbox, deferred events, held outcomes, audit trail, secrets',
     up: (db) => db.exec(FIRST_SCHEMA),
   },
+  {
+    version: 2,
+    description: 'outbox: network failures in a row (the back-off survives a restart); lookup by Bundle.id (VANS receipts)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE outbox ADD COLUMN network_failures INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX outbox_by_bundle ON outbox (bundle_id);
+      `),
+  },
 ];
 
 /**

@@ -114,7 +114,7 @@ const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 const OUTBOX_COLUMNS = `id, message_header_id AS messageHeaderId, bundle_id AS bundleId, stay_key AS stayKey, advis,
-  receiver_gln AS receiverGln, receiver_sor AS receiverSor, format, body, status, attempts, created_at AS createdAt,
+  receiver_gln AS receiverGln, receiver_sor AS receiverSor, format, body, status, attempts, network_failures AS networkFailures, created_at AS createdAt,
   next_attempt_at AS nextAttemptAt, last_error AS lastError`;
 type OutboxRow = Omit<OutboxEntry, 'createdAt' | 'nextAttemptAt'> & { createdAt: number; nextAttemptAt: number };
 const outboxEntry = (row: OutboxRow): OutboxEntry => ({ ...row, createdAt: iso(row.createdAt), nextAttemptAt: iso(row.nextAttemptAt) });
@@ -162,6 +162,7 @@ class SqliteStore implements AdvisStore {
       insertProcessed: sql<[string, string, number]>('INSERT INTO processed (idempotency_key, outcome, at) VALUES (?, ?, ?)'),
       updateProcessed: sql<[string, number, string]>('UPDATE processed SET outcome = ?, at = ? WHERE idempotency_key = ?'),
       outboxByMessageHeader: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE message_header_id = ?`),
+      outboxByBundle: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE bundle_id = ?`),
       outboxByStay: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE stay_key = ? ORDER BY id`),
       outboxByStatus: sql<[string, number], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?`),
       nextDue: sql<[number, number], OutboxRow>(
@@ -184,6 +185,7 @@ class SqliteStore implements AdvisStore {
         `UPDATE outbox SET
            status = coalesce(@status, status),
            attempts = coalesce(@attempts, attempts),
+           network_failures = coalesce(@networkFailures, network_failures),
            next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
            last_error = CASE WHEN @setLastError THEN @lastError ELSE last_error END,
            bundle_id = coalesce(@bundleId, bundle_id),
@@ -246,6 +248,11 @@ class SqliteStore implements AdvisStore {
 
   outboxByStatus(status: OutboxStatus, limit = DEFAULT_LIST_LIMIT): OutboxEntry[] {
     return this.statements.outboxByStatus.all(status, limit).map(outboxEntry);
+  }
+
+  outboxByBundleId(bundleId: string): OutboxEntry | undefined {
+    const row = this.statements.outboxByBundle.get(bundleId);
+    return row && outboxEntry(row);
   }
 
   nextDue(now: Date, limit: number): OutboxEntry[] {
@@ -381,6 +388,7 @@ class SqliteStore implements AdvisStore {
         messageHeaderId: update.messageHeaderId,
         status: update.status ?? null,
         attempts: update.attempts ?? null,
+        networkFailures: update.networkFailures ?? null,
         nextAttemptAt: update.nextAttemptAt === undefined ? null : instant(update.nextAttemptAt, 'outboxUpdate.nextAttemptAt'),
         setLastError: update.lastError === undefined ? 0 : 1,
         lastError: update.lastError ?? null,

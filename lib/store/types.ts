@@ -48,6 +48,8 @@ export interface OutboxEntry extends Required<NewOutboxEntry> {
   id: number;
   status: OutboxStatus;
   attempts: number;
+  /** Failed attempts to hand the message to the network since it last got through: the back-off's exponent. */
+  networkFailures: number;
   lastError: string | null;
 }
 
@@ -56,6 +58,7 @@ export interface OutboxUpdate {
   messageHeaderId: string;
   status?: OutboxStatus;
   attempts?: number;
+  networkFailures?: number;
   nextAttemptAt?: string;
   lastError?: string | null;
   /** A resend keeps the MessageHeader.id but gets a new Bundle.id, so the body changes with it. */
@@ -186,6 +189,8 @@ export interface AdvisStore {
   getProcessed<T = unknown>(key: string): ProcessedMessage<T> | undefined;
 
   getOutbox(messageHeaderId: string): OutboxEntry | undefined;
+  /** The entry whose latest transmission had this Bundle.id (a VANS receipt names the envelope, whose id it is). */
+  outboxByBundleId(bundleId: string): OutboxEntry | undefined;
   /** Every outgoing message of a stay, in order. */
   outboxByStay(stayKey: string): OutboxEntry[];
   /** Outgoing messages with this status, oldest first; at most `limit` (default 1000). */

@@ -205,6 +205,18 @@ describe('delivery: outbox worker', () => {
       expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal(['negative-message']);
     });
 
+    it('a negative receipt from VANS itself, which names only the envelope, is matched by the Bundle.id of the transmission', async () => {
+      const store = openMemoryStore();
+      const [stay] = seedOutbox(store, 1);
+      const w = worker(store, vansTransport());
+      vans.answerNext('negative-vans');
+      await w.tick();
+      vans.step();
+      await w.tick();
+      expect(store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: 'VANS receipt negative-vans: receiver unknown to VANS' });
+      expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal(['negative-vans']);
+    });
+
     it('an outbox that cannot be written: backs off exponentially without counting resends, then delivers', async () => {
       const store = openMemoryStore();
       const [stay] = seedOutbox(store, 1);
@@ -220,12 +232,20 @@ describe('delivery: outbox worker', () => {
         now = Date.parse(entry.nextAttemptAt);
       }
       expect(delays).to.deep.equal([10_000, 20_000, 40_000]); // random() = 1: the full nominal delay
+      // A restart during the outage goes on where the back-off was: the count is in the store.
+      await w.stop();
+      const again = worker(store, vansTransport());
+      await again.tick();
+      expect(Date.parse(store.getOutbox(id)!.nextAttemptAt) - now).to.equal(80_000);
+      now = Date.parse(store.getOutbox(id)!.nextAttemptAt);
       fs.mkdirSync(outbox);
-      await w.tick();
+      await again.tick();
       expect(store.getOutbox(id)).to.include({ status: 'sent', attempts: 1, lastError: null });
-      expect(eventsOf(id)).to.deep.equal(['failed:network', 'failed:network', 'failed:network', 'sent']);
-      // The outage is logged when it starts and when it ends, not for every attempt.
+      expect(eventsOf(id)).to.deep.equal(['failed:network', 'failed:network', 'failed:network', 'failed:network', 'sent']);
+      expect(store.getOutbox(id)!.networkFailures).to.equal(0);
+      // The outage is logged when it starts (and when a restarted worker finds it) and when it ends, not for every attempt.
       expect(logs.filter((l) => /handed over/.test(l)).map((l) => l.split(':')[0] + ': ' + l.split(': ')[1].split(',')[0])).to.deep.equal([
+        'warn: messages cannot be handed over',
         'warn: messages cannot be handed over',
         'info: messages are handed over again (after io failures)',
       ]);

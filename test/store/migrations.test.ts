@@ -15,8 +15,11 @@ function counted(migrations: readonly Migration[], ran: number[]): Migration[] {
   return migrations.map((m) => ({ ...m, up: (db) => (ran.push(m.version), m.up(db)) }));
 }
 
+/** The version after the last real migration: the test-only one comes next. */
+const NEXT = MIGRATIONS.length + 1;
+
 const addNoteColumn: Migration = {
-  version: 2,
+  version: NEXT,
   description: 'test only: a note on each stay',
   up: (db) => db.exec('ALTER TABLE stays ADD COLUMN note TEXT'),
 };
@@ -63,36 +66,36 @@ describe('store schema migrations', () => {
     expect(userVersion(file)).to.equal(MIGRATIONS.length);
   });
 
-  it('upgrades a file created by version 1 when a migration is appended, keeping its data', () => {
-    openOnce(MIGRATIONS, 'written at v1');
-    expect(userVersion(file)).to.equal(1);
+  it('upgrades a file created by an earlier version when a migration is appended, keeping its data', () => {
+    openOnce(MIGRATIONS, 'written before');
+    expect(userVersion(file)).to.equal(MIGRATIONS.length);
 
-    expect(openOnce([...MIGRATIONS, addNoteColumn], 'written at v2')).to.deep.equal([2]);
-    expect(userVersion(file)).to.equal(2);
+    expect(openOnce([...MIGRATIONS, addNoteColumn], 'written after')).to.deep.equal([NEXT]);
+    expect(userVersion(file)).to.equal(NEXT);
     expect(columns(file, 'stays')).to.include('note');
-    expect(openOnce([...MIGRATIONS, addNoteColumn], 'again at v2')).to.deep.equal([]);
+    expect(openOnce([...MIGRATIONS, addNoteColumn], 'again after')).to.deep.equal([]);
 
     const store = openSqliteStore(file, { migrations: [...MIGRATIONS, addNoteColumn] });
     try {
-      expect(store.audit().map((a) => a.idempotencyKey)).to.deep.equal(['written at v1', 'written at v2', 'again at v2']);
-      expect(store.stats().schemaVersion).to.equal(2);
+      expect(store.audit().map((a) => a.idempotencyKey)).to.deep.equal(['written before', 'written after', 'again after']);
+      expect(store.stats().schemaVersion).to.equal(NEXT);
     } finally {
       store.close();
     }
   });
 
   it('refuses a file written by a newer engine, and leaves it untouched', () => {
-    openOnce([...MIGRATIONS, addNoteColumn], 'v2');
+    openOnce([...MIGRATIONS, addNoteColumn], 'newer');
     expect(() => openSqliteStore(file))
-      .to.throw(StoreError, /schema version 2, but this version of the engine knows only up to 1/)
+      .to.throw(StoreError, new RegExp(`schema version ${NEXT}, but this version of the engine knows only up to ${MIGRATIONS.length}`))
       .with.property('code', 'newer-schema');
-    expect(userVersion(file)).to.equal(2);
+    expect(userVersion(file)).to.equal(NEXT);
   });
 
   it('leaves the file at its version when a migration fails part-way', () => {
-    openOnce(MIGRATIONS, 'v1');
+    openOnce(MIGRATIONS, 'before');
     const halfDone: Migration = {
-      version: 2,
+      version: NEXT,
       description: 'test only: fails after its first step',
       up: (db) => {
         db.exec('CREATE TABLE half_done (x)');
@@ -100,15 +103,34 @@ describe('store schema migrations', () => {
       },
     };
     expect(() => openSqliteStore(file, { migrations: [...MIGRATIONS, halfDone] }))
-      .to.throw(StoreError, /to version 2 .*second step failed/)
+      .to.throw(StoreError, new RegExp(`to version ${NEXT} .*second step failed`))
       .with.property('code', 'migration-failed');
-    expect(userVersion(file)).to.equal(1);
+    expect(userVersion(file)).to.equal(MIGRATIONS.length);
     const db = new Database(file, { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all()).to.deep.equal([]);
     db.close();
   });
 
   it('refuses a migration list with a gap', () => {
-    expect(() => openSqliteStore(file, { migrations: [...MIGRATIONS, { ...addNoteColumn, version: 3 }] })).to.throw(/numbered 1, 2, 3/);
+    expect(() => openSqliteStore(file, { migrations: [...MIGRATIONS, { ...addNoteColumn, version: NEXT + 1 }] })).to.throw(/numbered 1, 2, 3/);
+  });
+
+  it('version 2: an outbox written at version 1 gets a network failure count of 0 and is found by Bundle.id', () => {
+    // A file as version 1 of the engine left it (this engine's statements need the new column, so not opened by it).
+    const db = new Database(file);
+    MIGRATIONS[0].up(db);
+    db.pragma('user_version = 1');
+    db.exec(`INSERT INTO stays (key, patient_key, hospital, open, state) VALUES ('S1', 'P1', 'H', 1, '{}');
+      INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, body, status,
+        attempts, created_at, next_attempt_at) VALUES ('M1', 'B1', 'S1', 'STIN', '5790000000000', '1', 'json', '{}', 'failed', 1, 0, 0)`);
+    db.close();
+    const store = openSqliteStore(file);
+    try {
+      expect(store.getOutbox('M1')).to.include({ bundleId: 'B1', status: 'failed', networkFailures: 0 });
+      expect(store.outboxByBundleId('B1')?.messageHeaderId).to.equal('M1');
+      expect(store.outboxByBundleId('B2')).to.equal(undefined);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StayState } from '../../lib/advis/types';
 import {
+  MIGRATIONS,
   openMemoryStore,
   openSqliteStore,
   StoreError,
@@ -134,14 +135,15 @@ describe('advis store', () => {
         id: queued.id,
         status: 'queued',
         attempts: 0,
+        networkFailures: 0,
         nextAttemptAt: '2025-03-11T07:00:00.000Z',
         lastError: null,
       });
       expect(store.outboxByStay('V1|HGH').map((e) => [e.messageHeaderId, e.advis])).to.deep.equal([['M1', 'STIN'], ['M2', 'SLHJ']]);
       expect(store.getOutbox('M9')).to.equal(undefined);
 
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'failed', attempts: 1, nextAttemptAt: at(5), lastError: 'connection refused' }] });
-      expect(store.getOutbox('M1')).to.include({ status: 'failed', attempts: 1, nextAttemptAt: at(5), lastError: 'connection refused' });
+      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' }] });
+      expect(store.getOutbox('M1')).to.include({ status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' });
 
       const resentBody = JSON.stringify({ resourceType: 'Bundle', id: 'bundle-M1-resend' });
       store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'sent', attempts: 2, lastError: null, resend: { bundleId: 'bundle-M1-resend', body: resentBody } }] });
@@ -153,7 +155,11 @@ describe('advis store', () => {
         bundleId: 'bundle-M1-resend',
         body: resentBody,
         messageHeaderId: 'M1',
+        networkFailures: 2,
       });
+      // A VANS receipt names the transmission's envelope, whose id is the Bundle.id: only the latest one is found.
+      expect(store.outboxByBundleId('bundle-M1-resend')?.messageHeaderId).to.equal('M1');
+      expect(store.outboxByBundleId(outbox('M1', 'V1|HGH').bundleId)).to.equal(undefined);
 
       expect(store.outboxByStatus('sent').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
       expect(store.outboxByStatus('queued').map((e) => e.messageHeaderId)).to.deep.equal(['M2']);
@@ -267,7 +273,7 @@ describe('advis store', () => {
       const stats = store.stats();
       expect(stats.rows).to.deep.equal({ stays: 2, openStays: 1, processed: 1, outbox: 2, deferred: 0, held: 0, audit: 1 });
       expect(stats.outboxByStatus).to.deep.equal({ queued: 1, sent: 0, delivered: 0, failed: 0, dead: 1 });
-      expect(stats).to.include({ file: ':memory:', schemaVersion: 1, walBytes: 0 });
+      expect(stats).to.include({ file: ':memory:', schemaVersion: MIGRATIONS.length, walBytes: 0 });
       expect(stats.bytes).to.be.greaterThan(0);
     });
   });
@@ -448,7 +454,7 @@ describe('advis store in a file', () => {
       expect(second.held().map((h) => h.reason)).to.deep.equal(['unknown-department']);
       expect(second.audit().map((a) => a.advis)).to.deep.equal(['STIN']);
       expect(second.secret('patient-key', () => 'a different value')).to.equal(secret);
-      expect(second.stats()).to.include({ file, schemaVersion: 1 });
+      expect(second.stats()).to.include({ file, schemaVersion: MIGRATIONS.length });
     } finally {
       second.close();
     }

@@ -17,7 +17,8 @@ import {
 import { writeBundle } from '../../lib/medcom/message';
 import { counter } from '../medcom/messages';
 
-export type VansAnswer = AcknowledgementCode | 'none' | 'negative-receipt';
+/** `negative-receipt`: the receiver's mailbox refused it (names the message); `negative-vans`: VANS itself did (names only the envelope). */
+export type VansAnswer = AcknowledgementCode | 'none' | 'negative-receipt' | 'negative-vans';
 
 export interface VansDelivery {
   file: string;
@@ -76,8 +77,8 @@ export function startVansSimulator(options: { outbox: string; inbox: string; now
     received.push(delivery);
 
     const back = { senderGln: envelope.receiver.id, receiverGln: envelope.sender.id, sentAt: now() };
-    if (answer === 'negative-receipt') {
-      write(receiptEnvelope(back, newId(), envelope.envelopeId, header.id!));
+    if (answer === 'negative-receipt' || answer === 'negative-vans') {
+      write(receiptEnvelope(back, newId(), envelope.envelopeId, answer === 'negative-receipt' ? header.id! : undefined));
     } else if (answer !== 'none') {
       const issues = answer === 'ok' ? [] : [{ severity: 'error' as const, code: answer === 'fatal-error' ? 'value' : 'transient', text: `the municipality answers ${answer}` }];
       const ack = buildAcknowledgement({ message: bundle, code: answer, issues, now: now().toISOString(), newId });
@@ -98,8 +99,13 @@ export function startVansSimulator(options: { outbox: string; inbox: string; now
   };
 }
 
-/** A negative receipt: the receiver's VANS mailbox refused the envelope (NegativeMessage, which names the message). */
-function receiptEnvelope(back: { senderGln: string; receiverGln: string; sentAt: Date }, id: string, originalEnvelopeId: string, messageId: string): string {
+/**
+ * A negative receipt: with `messageId`, the receiver's VANS mailbox refused the envelope (NegativeMessage, which names
+ * the message); without, VANS refused it (NegativeVans, which need only name the envelope).
+ */
+function receiptEnvelope(back: { senderGln: string; receiverGln: string; sentAt: Date }, id: string, originalEnvelopeId: string, messageId?: string): string {
+  const kind = messageId ? 'NegativeMessage' : 'NegativeVans';
+  const description = messageId ? 'mailbox out of operation' : 'receiver unknown to VANS';
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4">',
@@ -107,11 +113,13 @@ function receiptEnvelope(back: { senderGln: string; receiverGln: string; sentAt:
     `  <ReceiverID EndPointType="EAN">${back.receiverGln}</ReceiverID>`,
     `  <EnvelopeIdentifier>${id}</EnvelopeIdentifier>`,
     `  <SentDateTime>${back.sentAt.toISOString()}</SentDateTime>`,
-    '  <Receipt><NegativeMessage>',
-    '    <Error><Code>12</Code><Description>mailbox out of operation</Description></Error>',
+    `  <Receipt><${kind}>`,
+    `    <Error><Code>12</Code><Description>${description}</Description></Error>`,
     `    <OriginalEnvelopeIdentifier>${originalEnvelopeId}</OriginalEnvelopeIdentifier>`,
-    `    <OriginalMessage><Identifier>${messageId}</Identifier><Document><Format>HL7</Format><Name>MCM:FDIS20#AdmissionInpatient</Name><Version>3.0.0</Version><SizeInBytes>1</SizeInBytes></Document></OriginalMessage>`,
-    '  </NegativeMessage></Receipt>',
+    ...(messageId
+      ? [`    <OriginalMessage><Identifier>${messageId}</Identifier><Document><Format>HL7</Format><Name>MCM:FDIS20#AdmissionInpatient</Name><Version>3.0.0</Version><SizeInBytes>1</SizeInBytes></Document></OriginalMessage>`]
+      : []),
+    `  </${kind}></Receipt>`,
     '</VANSEnvelope>',
     '',
   ].join('\n');
