@@ -68,14 +68,14 @@ export interface RetrySettingsProblem {
   message: string;
 }
 
-/** The editor's labels, so that an error names the field as the person saw it too. */
+/** The editor's English labels, so that an error names the field as the person saw it too. */
 const LABELS: Record<keyof RetrySettings, string> = {
-  ackTimeout: 'acknowledgement timeout',
-  maxResends: 'max resends',
-  resendOn: 'resend on',
-  transientErrorDelay: 'wait before resending',
-  networkBaseDelay: 'network retry, first delay',
-  networkMaxDelay: 'network retry, longest delay',
+  ackTimeout: 'Ack timeout',
+  maxResends: 'Max resends',
+  resendOn: 'Resend on',
+  transientErrorDelay: 'Resend after',
+  networkBaseDelay: 'Network retry, first delay',
+  networkMaxDelay: 'Network retry, longest delay',
 };
 
 export class RetrySettingsError extends Error {

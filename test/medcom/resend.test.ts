@@ -220,8 +220,8 @@ describe('retryPolicyFrom: the resend settings of the medcom out node', () => {
   it('names every wrong setting at once, by its field and its label, with what it must be', () => {
     expect(problems({ ackTimeout: 'soon', maxResends: 5, resendOn: 'AE', networkBaseDelay: 0 })).to.deep.equal(['ackTimeout', 'maxResends', 'resendOn', 'networkBaseDelay']);
     expect(() => retryPolicyFrom({ ackTimeout: 'soon', maxResends: 5 })).to.throw(
-      'the resend settings have 2 error(s): ackTimeout (acknowledgement timeout): "soon" is not a number; it must be more than 0 and at most 1440 minutes (a day); ' +
-        "maxResends (max resends): 5 is out of range; it must be a whole number from 0 to 3 (MedCom's documents allow at most 3)",
+      'the resend settings have 2 error(s): ackTimeout (Ack timeout): "soon" is not a number; it must be more than 0 and at most 1440 minutes (a day); ' +
+        "maxResends (Max resends): 5 is out of range; it must be a whole number from 0 to 3 (MedCom's documents allow at most 3)",
     );
   });
 });

@@ -237,8 +237,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       expect(status.args.at(-1)![0]).to.include({ fill: 'red', text: 'medcom-out.status.error' });
       helper.getNode('parse1').receive({ payload: A01 });
       const message = (await caught.until(() => true)).error!.message;
-      expect(message).to.include('ackTimeout (acknowledgement timeout): "soon" is not a number');
-      expect(message).to.include('maxResends (max resends): 7 is out of range');
+      expect(message).to.include('ackTimeout (Ack timeout): "soon" is not a number');
+      expect(message).to.include('maxResends (Max resends): 7 is out of range');
       expect(fs.readdirSync(vans.outbox), 'nothing was sent').to.deep.equal([]);
     });
   });
