@@ -9,6 +9,9 @@
 // - A network error (the envelope never reached VANS, the REST endpoint did not answer) is not a transmission: retry
 //   with exponential back-off, a cap and jitter, without counting it as a resend.
 //
+// `retryPolicyFrom` reads the policy from the settings a person writes (the `medcom out` node's fields): the units people
+// think in, blanks for MedCom's defaults, and every wrong value named by its field.
+//
 // The decisions read two fields an outbox entry has: `attempts` = transmissions handed to the network (1 after the
 // first send, so resends = attempts - 1), and, while the entry is `sent`, `nextAttemptAt` = when its
 // acknowledgement is due (see `ackDeadline`).
@@ -39,6 +42,115 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   networkBaseDelayMs: 10_000,
   networkMaxDelayMs: 15 * 60_000,
 });
+
+/**
+ * The retry settings as people write them: the `medcom out` node's fields, saved in a flow file. Each is a number or
+ * numeric text in the unit named, or blank/missing for MedCom's default; they come from JSON a person may have edited,
+ * hence `unknown`.
+ */
+export interface RetrySettings {
+  /** Minutes to wait for an acknowledgement (default 30). */
+  ackTimeout?: unknown;
+  /** Resends after the first transmission, a whole number from 0 to 3 (default 3). */
+  maxResends?: unknown;
+  /** The negative acknowledgements that are resent: `transient-error`, `fatal-error` or both, comma-separated. */
+  resendOn?: unknown;
+  /** Minutes to wait before resending after such an acknowledgement (default 5). */
+  transientErrorDelay?: unknown;
+  /** Seconds before the first network retry (default 10). */
+  networkBaseDelay?: unknown;
+  /** Minutes: the longest pause between network retries (default 15). */
+  networkMaxDelay?: unknown;
+}
+
+export interface RetrySettingsProblem {
+  field: keyof RetrySettings;
+  message: string;
+}
+
+/** The editor's English labels, so that an error names the field as the person saw it too. */
+const LABELS: Record<keyof RetrySettings, string> = {
+  ackTimeout: 'Ack timeout',
+  maxResends: 'Max resends',
+  resendOn: 'Resend on',
+  transientErrorDelay: 'Resend after',
+  networkBaseDelay: 'Network retry, first delay',
+  networkMaxDelay: 'Network retry, longest delay',
+};
+
+export class RetrySettingsError extends Error {
+  constructor(readonly problems: RetrySettingsProblem[]) {
+    super(`the resend settings have ${problems.length} error(s): ${problems.map((p) => `${p.field} (${LABELS[p.field]}): ${p.message}`).join('; ')}`);
+    this.name = 'RetrySettingsError';
+  }
+}
+
+type ResendableCode = RetryPolicy['resendOn'][number];
+const RESENDABLE: readonly ResendableCode[] = ['transient-error', 'fatal-error'];
+
+/**
+ * What each numeric setting may be, in its own unit, and how many ms one unit is (1 for a count). The bounds keep a
+ * policy the worker can run: every MedCom document allows at most 3 resends (§5.3 of docs/delivery.md); a network
+ * retry sooner than a second would spin on a dead endpoint; a day is longer than any pause MedCom has in mind.
+ */
+const LIMITS = {
+  ackTimeout: { unitMs: 60_000, min: 0, minIncluded: false, max: 1440, integer: false, text: 'more than 0 and at most 1440 minutes (a day)' },
+  maxResends: { unitMs: 1, min: 0, minIncluded: true, max: 3, integer: true, text: "a whole number from 0 to 3 (MedCom's documents allow at most 3)" },
+  transientErrorDelay: { unitMs: 60_000, min: 0, minIncluded: true, max: 1440, integer: false, text: 'from 0 to 1440 minutes (a day)' },
+  networkBaseDelay: { unitMs: 1000, min: 1, minIncluded: true, max: 3600, integer: false, text: 'from 1 to 3600 seconds' },
+  networkMaxDelay: { unitMs: 60_000, min: 0, minIncluded: false, max: 1440, integer: false, text: 'more than 0 and at most 1440 minutes (a day)' },
+} as const;
+
+const isBlank = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/**
+ * The policy the settings describe, MedCom's default (DEFAULT_RETRY_POLICY) for each one left blank. Throws
+ * RetrySettingsError naming every wrong setting at once.
+ */
+export function retryPolicyFrom(settings: RetrySettings): RetryPolicy {
+  const problems: RetrySettingsProblem[] = [];
+  /** The setting in ms (or as a count), or the default when blank or wrong (then with a problem). */
+  const number = (field: keyof typeof LIMITS, fallback: number): number => {
+    const raw = settings[field];
+    if (isBlank(raw)) return fallback;
+    const limits = LIMITS[field];
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isFinite(value)) {
+      problems.push({ field, message: `${JSON.stringify(raw)} is not a number; it must be ${limits.text}` });
+      return fallback;
+    }
+    const inRange = (limits.minIncluded ? value >= limits.min : value > limits.min) && value <= limits.max && (!limits.integer || Number.isInteger(value));
+    if (!inRange) {
+      problems.push({ field, message: `${value} is out of range; it must be ${limits.text}` });
+      return fallback;
+    }
+    return value * limits.unitMs;
+  };
+
+  const policy: RetryPolicy = {
+    ackTimeoutMs: number('ackTimeout', DEFAULT_RETRY_POLICY.ackTimeoutMs),
+    maxResends: number('maxResends', DEFAULT_RETRY_POLICY.maxResends),
+    resendOn: resendOnFrom(settings.resendOn, problems),
+    transientErrorDelayMs: number('transientErrorDelay', DEFAULT_RETRY_POLICY.transientErrorDelayMs),
+    networkBaseDelayMs: number('networkBaseDelay', DEFAULT_RETRY_POLICY.networkBaseDelayMs),
+    networkMaxDelayMs: number('networkMaxDelay', DEFAULT_RETRY_POLICY.networkMaxDelayMs),
+  };
+  if (!problems.some((p) => p.field.startsWith('network')) && policy.networkBaseDelayMs > policy.networkMaxDelayMs) {
+    problems.push({ field: 'networkMaxDelay', message: `${policy.networkMaxDelayMs / 60_000} minutes is shorter than the first delay (networkBaseDelay, ${policy.networkBaseDelayMs / 1000} s)` });
+  }
+  if (problems.length) throw new RetrySettingsError(problems);
+  return policy;
+}
+
+function resendOnFrom(raw: unknown, problems: RetrySettingsProblem[]): RetryPolicy['resendOn'] {
+  if (isBlank(raw)) return DEFAULT_RETRY_POLICY.resendOn;
+  const codes = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
+  if (!codes.length || codes.some((code) => !(RESENDABLE as readonly string[]).includes(code))) {
+    problems.push({ field: 'resendOn', message: `${JSON.stringify(raw)} is not transient-error, fatal-error or both (comma-separated)` });
+    return DEFAULT_RETRY_POLICY.resendOn;
+  }
+  return RESENDABLE.filter((code) => codes.includes(code));
+}
 
 /** What the decisions need of an outgoing message; an outbox entry has these fields. */
 export interface DeliveryState {

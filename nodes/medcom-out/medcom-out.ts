@@ -4,16 +4,21 @@
 // msg.topic `resend` / `dead-letter` with msg.payload = a MessageHeader.id, `poll` to read the inbox and act on
 // what is due now, or `acknowledgement` with a MedCom Acknowledgement (text or Bundle) in msg.payload. Output 1: the advis message, once its delivery is queued. Output 2: delivery events.
 //
+// The resend settings (RetrySettings; blank = MedCom's default) become the worker's RetryPolicy; a wrong one stops the
+// node with an error that names it, and no worker starts.
+//
 // One outbox worker per node, started with the flow: messages committed while Node-RED was down, or by the command
 // line, go out too. Only one medcom out node may deliver for a site, since two workers on one store would send
 // every message twice.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
+import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
 import type { AdvisStore, OutboxStatus } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 import type { MedcomSinkNode } from './medcom-sink-node';
 
-interface MedcomOutDef extends NodeDef {
+/** The resend settings are optional: flows saved before they existed, or with them blank, get MedCom's defaults. */
+interface MedcomOutDef extends NodeDef, RetrySettings {
   site: string;
   /** Which of the two sink config nodes delivers: an editor field holds one config node type only. */
   transport: 'vans' | 'rest';
@@ -63,6 +68,7 @@ export = function (RED: NodeAPI): void {
     };
 
     try {
+      const policy = retryPolicyFrom(def);
       if (!siteNode) throw new Error('no advis site is configured for this node');
       if (!sinkNode) throw new Error('no VANS or FHIR REST delivery is configured for this node');
       const other = delivering.get(siteNode.id);
@@ -72,6 +78,7 @@ export = function (RED: NodeAPI): void {
       worker = new OutboxWorker({
         store,
         transport: sinkNode.transport(),
+        policy,
         validator: runtime.validator,
         concurrency: Math.max(1, Number(def.concurrency) || 8),
         onEvent,

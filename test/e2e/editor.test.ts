@@ -90,6 +90,23 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     expect([await page.isVisible('#node-input-vans'), await page.isVisible('#node-input-rest')]).to.deep.equal([true, false]);
     await page.selectOption('#node-input-transport', 'rest');
     expect([await page.isVisible('#node-input-vans'), await page.isVisible('#node-input-rest')]).to.deep.equal([false, true]);
+    // The resend settings: blank shows MedCom's default; a value out of range is marked, with what it must be.
+    expect(await page.getAttribute('#node-input-ackTimeout', 'placeholder')).to.equal('30');
+    expect(await page.inputValue('#node-input-resendOn')).to.equal('');
+    expect(await page.textContent('#node-input-resendOn option:checked')).to.match(/^transient-error/);
+    const maxResendsMarked = async (value: string) => {
+      await page.fill('#node-input-maxResends', value);
+      await page.dispatchEvent('#node-input-maxResends', 'change'); // the editor validates on change, not on input
+      return page.$eval('#node-input-maxResends', (e) => e.classList.contains('input-error'));
+    };
+    expect(await maxResendsMarked('4')).to.equal(true);
+    expect(await maxResendsMarked('2')).to.equal(false);
+    expect(await maxResendsMarked('')).to.equal(false);
+    const reason = await page.evaluate(() => {
+      const type = RED.nodes.getType('medcom out') as unknown as { defaults: Record<string, { validate(this: unknown, v: string, opt: object): unknown }> };
+      return type.defaults.maxResends.validate.call(RED.nodes.node('mout1'), '4', {});
+    });
+    expect(reason).to.match(/^A whole number from 0 to 3/);
     await page.click('#node-dialog-cancel');
     await page.evaluate(() => RED.editor.editConfig('', 'medcom-rest', '_ADD_'));
     await page.waitForSelector('#node-config-input-url', { state: 'visible' });

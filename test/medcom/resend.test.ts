@@ -14,7 +14,10 @@ import {
   networkRetryDelay,
   resendBody,
   resendMessage,
+  retryPolicyFrom,
+  RetrySettingsError,
   type DeliveryState,
+  type RetrySettings,
 } from '../../lib/medcom/resend';
 import { describeShared, medcomPackages } from '../support/shared';
 import { admissionAndDischarge, counter } from './messages';
@@ -153,6 +156,73 @@ describe('MedCom resend rules', () => {
       expect(networkRetryDelay(1000, DEFAULT_RETRY_POLICY, () => 1)).to.equal(minutes(15));
       expect(networkRetryDelay(1000, { ...DEFAULT_RETRY_POLICY, networkMaxDelayMs: minutes(2) }, () => 0)).to.equal(minutes(1));
     });
+  });
+});
+
+describe('retryPolicyFrom: the resend settings of the medcom out node', () => {
+  const problems = (settings: RetrySettings) => {
+    try {
+      retryPolicyFrom(settings);
+    } catch (error) {
+      expect(error).to.be.instanceOf(RetrySettingsError);
+      return (error as RetrySettingsError).problems.map((p) => p.field);
+    }
+    throw new Error('expected the settings to be refused');
+  };
+
+  it('no settings (a flow saved before they existed) and blank settings give MedCom\'s defaults', () => {
+    expect(retryPolicyFrom({})).to.deep.equal(DEFAULT_RETRY_POLICY);
+    const blank = { ackTimeout: '', maxResends: ' ', resendOn: '', transientErrorDelay: null, networkBaseDelay: undefined, networkMaxDelay: '' };
+    expect(retryPolicyFrom(blank)).to.deep.equal(DEFAULT_RETRY_POLICY);
+  });
+
+  it('reads each setting in its unit, as text from the editor or as a number from a flow file', () => {
+    const policy = retryPolicyFrom({ ackTimeout: '60', maxResends: 2, resendOn: 'fatal-error', transientErrorDelay: '0', networkBaseDelay: 2.5, networkMaxDelay: ' 1 ' });
+    expect(policy).to.deep.equal({
+      ackTimeoutMs: minutes(60),
+      maxResends: 2,
+      resendOn: ['fatal-error'],
+      transientErrorDelayMs: 0,
+      networkBaseDelayMs: 2_500,
+      networkMaxDelayMs: minutes(1),
+    });
+    expect(retryPolicyFrom({ ackTimeout: 0.005 }).ackTimeoutMs, 'fractions of a minute, for tests').to.equal(300);
+  });
+
+  it('maxResends: a whole number from 0 (only manual re-dispatch, as 020 and 032 say) to 3 (040); none of MedCom\'s documents allows more', () => {
+    expect([0, '1', 3].map((n) => retryPolicyFrom({ maxResends: n }).maxResends)).to.deep.equal([0, 1, 3]);
+    for (const bad of [4, -1, 1.5, 'three', true]) expect(problems({ maxResends: bad }), String(bad)).to.deep.equal(['maxResends']);
+  });
+
+  it('resendOn: transient-error, fatal-error or both, in a fixed order whatever order they are written in', () => {
+    expect(retryPolicyFrom({ resendOn: 'transient-error' }).resendOn).to.deep.equal(['transient-error']);
+    expect(retryPolicyFrom({ resendOn: 'fatal-error, transient-error' }).resendOn).to.deep.equal(['transient-error', 'fatal-error']);
+    expect(retryPolicyFrom({ resendOn: 'transient-error,fatal-error' }).resendOn).to.deep.equal(['transient-error', 'fatal-error']);
+    for (const bad of ['ok', 'transient-error,AE', ',', ['transient-error']]) expect(problems({ resendOn: bad }), JSON.stringify(bad)).to.deep.equal(['resendOn']);
+  });
+
+  it('refuses times out of range: no timeout of 0, no negative pause, nothing over a day, no network retry under a second', () => {
+    expect(problems({ ackTimeout: 0 })).to.deep.equal(['ackTimeout']);
+    expect(problems({ ackTimeout: 1441 })).to.deep.equal(['ackTimeout']);
+    expect(retryPolicyFrom({ ackTimeout: 1440 }).ackTimeoutMs).to.equal(minutes(1440));
+    expect(problems({ transientErrorDelay: -1 })).to.deep.equal(['transientErrorDelay']);
+    expect(problems({ networkBaseDelay: 0.5 })).to.deep.equal(['networkBaseDelay']);
+    expect(problems({ networkBaseDelay: 3601 })).to.deep.equal(['networkBaseDelay']);
+    expect(problems({ networkMaxDelay: 0 })).to.deep.equal(['networkMaxDelay']);
+    expect(problems({ ackTimeout: 'Infinity' })).to.deep.equal(['ackTimeout']);
+  });
+
+  it('refuses a longest network delay shorter than the first one', () => {
+    expect(problems({ networkBaseDelay: 120, networkMaxDelay: 1 })).to.deep.equal(['networkMaxDelay']);
+    expect(retryPolicyFrom({ networkBaseDelay: 60, networkMaxDelay: 1 }).networkMaxDelayMs).to.equal(minutes(1));
+  });
+
+  it('names every wrong setting at once, by its field and its label, with what it must be', () => {
+    expect(problems({ ackTimeout: 'soon', maxResends: 5, resendOn: 'AE', networkBaseDelay: 0 })).to.deep.equal(['ackTimeout', 'maxResends', 'resendOn', 'networkBaseDelay']);
+    expect(() => retryPolicyFrom({ ackTimeout: 'soon', maxResends: 5 })).to.throw(
+      'the resend settings have 2 error(s): ackTimeout (Ack timeout): "soon" is not a number; it must be more than 0 and at most 1440 minutes (a day); ' +
+        "maxResends (Max resends): 5 is out of range; it must be a whole number from 0 to 3 (MedCom's documents allow at most 3)",
+    );
   });
 });
 

@@ -150,6 +150,99 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     }
   });
 
+  describe('resend settings', () => {
+    /** A VANS folder whose inbox nobody fills: no acknowledgement ever comes. Rounds every 0.1 s. */
+    const silentVans = () => {
+      const outbox = path.join(dir, 'out');
+      fs.mkdirSync(outbox);
+      return { outbox, config: { id: 'vans1', type: 'medcom-vans', outbox, inbox: '', pollInterval: 0.1 } };
+    };
+    /** The delivery events after the first transmission (whether `queued` comes first depends on a round's timing). */
+    const afterQueued = (all: Msg[]) => all.filter((m) => m.topic !== 'queued').map((m) => [m.topic, event(m).attempts, event(m).reason]);
+
+    it('no acknowledgement within the configured timeout: resent up to the configured max resends, then failed', async () => {
+      const vans = silentVans();
+      // As the editor saves them: text. 0.005 minutes = 300 ms.
+      await helper.load(deliveryNodes, flow([vans.config], { transport: 'vans', vans: 'vans1', ackTimeout: '0.005', maxResends: '2' }));
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const failed = await events.until(is('failed'));
+      expect(afterQueued(events.all)).to.deep.equal([
+        ['sent', 1, undefined],
+        ['resent', 2, undefined],
+        ['resent', 3, undefined],
+        ['failed', 3, 'resends-exhausted'],
+      ]);
+      const bundleIds = events.all.filter((m) => m.topic === 'sent' || m.topic === 'resent').map((m) => event(m).bundleId);
+      expect(new Set(bundleIds).size, 'each transmission has its own Bundle.id').to.equal(3);
+      expect(fs.readdirSync(vans.outbox).filter((f) => f.endsWith('.xml'))).to.have.length(3);
+      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+      expect(store.getOutbox(event(failed).messageHeaderId)!.status).to.equal('dead');
+    });
+
+    it('a blank max resends is MedCom\'s 3', async () => {
+      const vans = silentVans();
+      await helper.load(deliveryNodes, flow([vans.config], { transport: 'vans', vans: 'vans1', ackTimeout: 0.005, maxResends: '' }));
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      await events.until(is('failed'));
+      expect(afterQueued(events.all).map(([topic]) => topic)).to.deep.equal(['sent', 'resent', 'resent', 'resent', 'failed']);
+      expect(event(events.all.at(-1)!).reason).to.equal('resends-exhausted');
+    });
+
+    it('a flow saved before the settings existed waits MedCom\'s 30 minutes for the acknowledgement', async () => {
+      const outbox = path.join(dir, 'out');
+      fs.mkdirSync(outbox);
+      // flow() gives the node no resend settings at all, as in flows saved by earlier versions.
+      await helper.load(deliveryNodes, flow([{ id: 'vans1', type: 'medcom-vans', outbox, inbox: '', pollInterval: 3600 }], { transport: 'vans', vans: 'vans1' }));
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const sent = event(await events.until(is('sent')));
+      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+      const entry = store.getOutbox(sent.messageHeaderId)!;
+      expect(entry.status).to.equal('sent');
+      expect(Date.parse(entry.nextAttemptAt) - Date.parse(sent.at)).to.equal(30 * 60_000);
+    });
+
+    it('resend on fatal-error, for receivers that follow the older rules, after the configured pause', async () => {
+      const receiver = await startFhirReceiver();
+      try {
+        receiver.answerNext('fatal-error', 'fatal-error');
+        const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'none' };
+        await helper.load(deliveryNodes, flow([rest], { transport: 'rest', rest: 'rest1', resendOn: 'fatal-error', transientErrorDelay: '0', maxResends: '1' }));
+        const events = collect('events');
+        helper.getNode('parse1').receive({ payload: A01 });
+        await events.until(is('acknowledged', 'fatal-error'));
+        // The resend is due at once (no pause); a poll sends it without waiting for the REST worker's 10 s round.
+        helper.getNode('out1').receive({ topic: 'poll' });
+        await events.until(is('failed'));
+        expect(afterQueued(events.all)).to.deep.equal([
+          ['sent', 1, undefined],
+          ['acknowledged', 1, undefined],
+          ['resent', 2, undefined],
+          ['acknowledged', 2, undefined],
+          ['failed', 2, 'resends-exhausted'],
+        ]);
+        expect(receiver.received.map((r) => r.answer)).to.deep.equal(['fatal-error', 'fatal-error']);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('a wrong setting stops the node with an error naming it, and no worker starts', async () => {
+      const vans = silentVans();
+      await helper.load(deliveryNodes, flow([vans.config], { transport: 'vans', vans: 'vans1', ackTimeout: 'soon', maxResends: 7 }));
+      const caught = collect('caught');
+      const status = helper.getNode('out1').status as unknown as { args: { text?: string; fill?: string }[][] };
+      expect(status.args.at(-1)![0]).to.include({ fill: 'red', text: 'medcom-out.status.error' });
+      helper.getNode('parse1').receive({ payload: A01 });
+      const message = (await caught.until(() => true)).error!.message;
+      expect(message).to.include('ackTimeout (Ack timeout): "soon" is not a number');
+      expect(message).to.include('maxResends (Max resends): 7 is out of range');
+      expect(fs.readdirSync(vans.outbox), 'nothing was sent').to.deep.equal([]);
+    });
+  });
+
   it('names an unset environment variable in the folder settings', async () => {
     delete process.env.ADVIS_TEST_UNSET_OUTBOX;
     const vans = { id: 'vans1', type: 'medcom-vans', outbox: '${ADVIS_TEST_UNSET_OUTBOX}', inbox: '', pollInterval: 3600 };
