@@ -430,6 +430,38 @@ describe('delivery: outbox worker', () => {
       expect(events.filter((e) => e.type === 'sent')).to.have.length(8);
     });
 
+    it('a send waiting for the group commit gives its place at the sink to the next stay', async () => {
+      const store = openMemoryStore();
+      const stays = seedOutbox(store, 3);
+      const [a, b, c] = stays.map((s) => s.messages[0]);
+      // Deliveries are held until the test releases them by MessageHeader.id; `started` is the order they reached the sink.
+      const release = new Map<string, () => void>();
+      const started: string[] = [];
+      let statusOfAWhenCStarted: string | undefined;
+      const sink: Sink = {
+        deliver: (message) => {
+          started.push(message.messageHeaderId);
+          if (message.messageHeaderId === c) statusOfAWhenCStarted = store.getOutbox(a)!.status;
+          return new Promise((resolve) => release.set(message.messageHeaderId, () => resolve({ outcome: 'delivered' })));
+        },
+        close: async () => undefined,
+      };
+      const waitFor = async (id: string) => {
+        while (!release.has(id)) await new Promise<void>((resolve) => setImmediate(resolve));
+        return release.get(id)!;
+      };
+      const w = worker(store, { kind: 'rest', sink }, 2);
+      const ticked = w.tick();
+      (await waitFor(a))(); // a is answered while b is still at the sink: a waits for b to share its commit
+      (await waitFor(c))(); // c got a's place before a was committed
+      (await waitFor(b))();
+      for (const stay of stays) (await waitFor(stay.messages[1]))();
+      await ticked;
+      expect(started.slice(0, 3)).to.deep.equal([a, b, c]);
+      expect(statusOfAWhenCStarted).to.equal('queued');
+      expect(store.outboxByStatus('sent')).to.have.length(6);
+    });
+
     it('reads an acknowledgement handed in by a flow, and says what became of it', async () => {
       const store = openMemoryStore();
       const [stay] = seedOutbox(store, 1);
