@@ -14,11 +14,13 @@ export interface RunningAdvis {
   mllpPort: number;
   dataDir: string;
   log(): string;
-  stop(): void;
+  /** Sends the signal (default SIGTERM: Node-RED closes its nodes first; SIGKILL is a crash) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startAdvis(): Promise<RunningAdvis> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
+/** `dataDir`: start again on the data folder of an earlier run (its flows, store and VANS folders), as after a restart. */
+export async function startAdvis(options: { dataDir?: string } = {}): Promise<RunningAdvis> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
   const port = await freePort();
   const mllpPort = await freePort();
   // A clean environment for the product's own settings: start.js decides them from the data folder.
@@ -26,6 +28,7 @@ export async function startAdvis(): Promise<RunningAdvis> {
   const child = spawn(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'start.js')], {
     env: { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a crash (SIGKILL) takes Node-RED with it
   });
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
@@ -33,10 +36,19 @@ export async function startAdvis(): Promise<RunningAdvis> {
   const deadline = Date.now() + 45000;
   while (!/Started flows/.test(log)) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
       throw new Error(`Node-RED did not start:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { base: `http://127.0.0.1:${port}`, mllpPort, dataDir, log: () => log, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    // start.js passes SIGTERM on to Node-RED; a crash must take Node-RED itself, so SIGKILL goes to its process group.
+    if (child.exitCode === null && child.signalCode === null) {
+      if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
+      else child.kill(signal);
+    }
+    await exited;
+  };
+  return { base: `http://127.0.0.1:${port}`, mllpPort, dataDir, log: () => log, stop };
 }
