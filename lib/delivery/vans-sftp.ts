@@ -3,8 +3,9 @@
 // folder drop's (./vans-drop.ts), so the VANS client on the other side sees the same thing either way.
 //
 // Built on `ssh2`, the maintained pure-JavaScript SSH2 client (no native code, no `ssh` binary), which speaks SFTP v3
-// and OpenSSH's extensions itself. The wrapper `ssh2-sftp-client` is not used: it opens a connection per client
-// object and hides the extension calls this module needs, and the few requests used here are simple to wrap.
+// and OpenSSH's extensions itself. The wrapper `ssh2-sftp-client` is not used: it would add a dependency for promises
+// around the dozen requests used here, and its connection handling would still need wrapping for what this module
+// does itself: reconnecting, sharing one channel, and a time limit on every request.
 //
 // One connection (and one SFTP channel on it) is kept open and shared by the sink, the inbox and every delivery in
 // flight: SFTP numbers its requests, so parallel deliveries interleave on one channel. It is opened on first use,
@@ -225,6 +226,9 @@ class Session {
   ) {
     let lastError = '';
     client.on('error', (error: Error) => (lastError = `: ${error.message}`));
+    // A broken SFTP packet or the server closing the channel alone: the session is unusable, the connection with it.
+    sftp.on('error', (error: Error) => void this.end(new TransportError('network', `SFTP protocol failure with ${where}: ${error.message}`)));
+    sftp.on('close', () => void this.end(new TransportError('network', `${where} closed the SFTP channel`)));
     this.closedEvent = new Promise((resolve) => client.on('close', () => resolve()));
     void this.closedEvent.then(() => this.end(new TransportError('network', `the connection to ${where} was lost${lastError}`)));
   }
