@@ -374,22 +374,13 @@ export class VansSftpSink implements Sink {
     try {
       // 'w', not 'wx': the name is as unique as the final one, and an open that reached the server on a connection
       // lost before it answered is made again on the next.
-      const handle = (
-        await this.connection.start((s) => {
-          session = s;
-          return s.create(temporary);
-        })
-      ).result;
-      try {
-        await session!.write(handle, body);
-        await session!.fsync(handle);
-      } catch (error) {
-        await session!.close(handle).catch(() => undefined);
-        throw error;
-      }
-      // A write error can first show when the file is closed (a full disk on the server, say).
-      await session!.close(handle);
-      await session!.posixRename(temporary, path.posix.join(this.dir, name));
+      const opened = await this.connection.start((s) => {
+        session = s;
+        return s.create(temporary);
+      });
+      await this.complete(opened.session, opened.result, body, temporary, path.posix.join(this.dir, name));
+      await this.removeLeftovers(opened.session);
+      return { outcome: 'delivered' };
     } catch (error) {
       // The temporary file may be there once the open went out; on a lost connection it is removed after the next
       // delivery that gets through.
@@ -398,14 +389,27 @@ export class VansSftpSink implements Sink {
       if (error instanceof TransportError) return { outcome: 'transient', reason: error.reason, message: error.message };
       return { outcome: 'transient', reason: 'io', message: `cannot write ${name} into the VANS outbox ${this.connection.where}${this.dir}: ${(error as Error).message}` };
     }
-    await this.removeLeftovers(session!);
-    return { outcome: 'delivered' };
   }
 
   close(): Promise<void> {
     return this.connection.close();
   }
 
+  /** Writes the open temporary file, flushes and closes it, and gives it its final name. */
+  private async complete(session: Session, handle: Buffer, body: Buffer, temporary: string, final: string): Promise<void> {
+    try {
+      await session.write(handle, body);
+      await session.fsync(handle);
+    } catch (error) {
+      await session.close(handle).catch(() => undefined);
+      throw error;
+    }
+    // A write error can first show when the file is closed (a full disk on the server, say).
+    await session.close(handle);
+    await session.posixRename(temporary, final);
+  }
+
+  /** Best effort: a failure here does not make the delivery that just succeeded fail. */
   private async removeLeftovers(session: Session): Promise<void> {
     for (const file of this.leftovers) {
       this.leftovers.delete(file);

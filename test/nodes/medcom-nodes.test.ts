@@ -140,6 +140,26 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('VANS over SFTP: logs in with a private key file named by an environment variable, its passphrase a credential', async () => {
+    const server = await startSftpServer();
+    try {
+      fs.mkdirSync(path.join(server.root, 'out'));
+      const keyFile = path.join(dir, 'vans.key');
+      fs.writeFileSync(keyFile, server.clientKey.privateKey, { mode: 0o600 });
+      process.env.ADVIS_TEST_VANS_KEY = keyFile;
+      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: server.port, username: server.username, hostKey: server.fingerprint, privateKeyFile: '${ADVIS_TEST_VANS_KEY}', remoteOutbox: '/out', pollInterval: 3600 };
+      await helper.load(deliveryNodes, flow([config], { transport: 'vans', vans: 'vans1' }), { vans1: { passphrase: server.clientKey.passphrase } });
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      await events.until(is('sent'));
+      expect(fs.readdirSync(path.join(server.root, 'out'))).to.have.length(1);
+    } finally {
+      delete process.env.ADVIS_TEST_VANS_KEY;
+      await helper.unload();
+      await server.close();
+    }
+  });
+
   it('VANS over SFTP: a server with another host key gets nothing; the failure names the key it showed', async () => {
     const server = await startSftpServer();
     try {
