@@ -47,6 +47,16 @@ function optional(value: string | undefined, what: string): string | undefined {
   return value?.trim() ? setting(value, what) : undefined;
 }
 
+/**
+ * The fingerprints in the setting: `SHA256:…` words, so that whole lines of `ssh-keygen -lf` output (bits, key,
+ * comment, type) may be pasted; without such a word, every word, for the connection to say what is wrong with it.
+ */
+function fingerprints(value: string): string[] {
+  const words = value.split(/[\s,]+/).filter(Boolean);
+  const keys = words.filter((w) => w.startsWith('SHA256:'));
+  return keys.length ? keys : words;
+}
+
 export = function (RED: NodeAPI): void {
   function MedcomVans(this: MedcomSinkNode & { credentials?: Credentials }, def: MedcomVansDef): void {
     RED.nodes.createNode(this, def);
@@ -70,7 +80,7 @@ export = function (RED: NodeAPI): void {
         host: setting(def.host, 'VANS SFTP host'),
         port,
         username: setting(def.username, 'VANS SFTP user name'),
-        hostKeys: setting(def.hostKey, 'VANS SFTP host key fingerprint').split(/[\s,]+/).filter(Boolean),
+        hostKeys: fingerprints(setting(def.hostKey, 'VANS SFTP host key fingerprint')),
         ...(credentials.password && { password: credentials.password }),
         ...(privateKey && { privateKey }),
         ...(credentials.passphrase && { passphrase: credentials.passphrase }),

@@ -140,14 +140,14 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     }
   });
 
-  it('VANS over SFTP: logs in with a private key file named by an environment variable, its passphrase a credential', async () => {
+  it('VANS over SFTP: logs in with a private key file named by an environment variable, its passphrase a credential; the fingerprint as ssh-keygen -lf prints it', async () => {
     const server = await startSftpServer();
     try {
       fs.mkdirSync(path.join(server.root, 'out'));
       const keyFile = path.join(dir, 'vans.key');
       fs.writeFileSync(keyFile, server.clientKey.privateKey, { mode: 0o600 });
       process.env.ADVIS_TEST_VANS_KEY = keyFile;
-      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: server.port, username: server.username, hostKey: server.fingerprint, privateKeyFile: '${ADVIS_TEST_VANS_KEY}', remoteOutbox: '/out', pollInterval: 3600 };
+      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: server.port, username: server.username, hostKey: `256 ${server.fingerprint} vans (ECDSA)`, privateKeyFile: '${ADVIS_TEST_VANS_KEY}', remoteOutbox: '/out', pollInterval: 3600 };
       await helper.load(deliveryNodes, flow([config], { transport: 'vans', vans: 'vans1' }), { vans1: { passphrase: server.clientKey.passphrase } });
       const events = collect('events');
       helper.getNode('parse1').receive({ payload: A01 });
