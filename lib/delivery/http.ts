@@ -9,18 +9,7 @@
 
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { FailureReason } from './sink';
-
-/** An attempt that got no HTTP answer. `message` holds no secrets: URLs are shown without credentials or query. */
-export class TransportError extends Error {
-  constructor(
-    readonly reason: FailureReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TransportError';
-  }
-}
+import { TransportError } from './sink';
 
 export interface HttpExchange {
   method: 'POST';

@@ -5,6 +5,8 @@
 export type { DeliveryReceipt, FailureReason, OutgoingMessage, Sink, SinkResponse } from './sink';
 export type { ClientCredentials } from './oauth';
 export { RestSink, type RestAuth, type RestSinkOptions, type TlsOptions } from './rest-sink';
-export { VansFolderSink, VansInbox, type InboxFile, type InboxPoll, type InboxVerdict, type VansFolderOptions } from './vans-folder';
+export type { Inbox, InboxFile, InboxHandler, InboxPoll, InboxVerdict } from './vans-drop';
+export { VansFolderSink, VansInbox, type VansFolderOptions } from './vans-folder';
+export { SftpConnection, VansSftpInbox, VansSftpSink, type SftpConnectionOptions, type VansSftpOptions } from './vans-sftp';
 export { deadLetter, OutboxActionError, requeue } from './outbox-actions';
 export { OutboxWorker, type AcknowledgementResult, type DeliveryEvent, type DeliveryEventType, type OutboxWorkerOptions, type Transport } from './outbox-worker';

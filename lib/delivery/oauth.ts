@@ -7,7 +7,8 @@
 // the deliveries, with nothing added to the dependencies.
 
 import type * as http from 'node:http';
-import { exchange, safeUrl, TransportError } from './http';
+import { exchange, safeUrl } from './http';
+import { TransportError } from './sink';
 
 export interface ClientCredentials {
   tokenUrl: string;

@@ -43,15 +43,18 @@ import type { MedComValidator } from '../fhir/validate';
 import type { AdvisStore, AuditEntry, OutboxEntry, OutboxUpdate } from '../store';
 import { deadLetter, requeue } from './outbox-actions';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
-import type { InboxFile, InboxVerdict, VansInbox } from './vans-folder';
+import type { Inbox, InboxFile, InboxVerdict } from './vans-drop';
 
-/** How messages leave: in a VANS envelope through the folder sink, or as a bare Bundle POSTed to a FHIR endpoint. */
+/** How messages leave: in a VANS envelope through a folder or SFTP sink, or as a bare Bundle POSTed to a FHIR endpoint. */
 export type Transport =
   | {
       kind: 'vans';
       sink: Sink;
-      /** Where the VANS client leaves receipts and acknowledgements; without it acknowledgements come by `acknowledge`. */
-      inbox?: VansInbox;
+      /**
+       * Where the VANS client leaves receipts and acknowledgements (a folder, or one on an SFTP server); without it
+       * acknowledgements come by `acknowledge`.
+       */
+      inbox?: Inbox;
       /** The sending GLN for the envelope; default the GLN of the Bundle's MessageHeader.sender organisation. */
       senderGln?: string;
       namePostfix?: NamePostfix;

@@ -16,9 +16,9 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import { exchange, safeUrl, TransportError, type HttpAnswer } from './http';
+import { exchange, safeUrl, type HttpAnswer } from './http';
 import { TokenSource, type ClientCredentials } from './oauth';
-import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
+import { TransportError, type DeliveryReceipt, type OutgoingMessage, type Sink, type SinkResponse } from './sink';
 
 export type RestAuth =
   | { type: 'none' }

@@ -1,6 +1,6 @@
-// The transport contract the outbox worker delivers through: one outgoing message in, one receipt out. Every sink
-// (the VANS folder drop, the FHIR REST endpoint) answers the same way, so the worker's retry, back-off and
-// dead-letter logic is written once and does not know which network carries the message.
+// The transport contract the outbox worker delivers through: one outgoing message in, one receipt out. Every sink (the
+// VANS drop into a folder or over SFTP, the FHIR REST endpoint) answers the same way, so the worker's retry, back-off
+// and dead-letter logic is written once and does not know which network carries the message.
 //
 // A receipt is about the transport only. A MedCom Acknowledgement that comes back in a synchronous response is
 // handed over untouched in `response`: whether it says ok, transient-error or fatal-error is for the caller (lib/medcom)
@@ -28,12 +28,14 @@ export interface SinkResponse {
 }
 
 /**
- * Why an attempt failed. `auth`: the receiver or its token endpoint refused our credentials; `tls`: the TLS handshake
- * failed (certificates, CA, client certificate refused); `timeout`: no connection or no complete answer in time;
+ * Why an attempt failed. `auth`: the receiver, its token endpoint or the SFTP server refused our credentials; `tls`: the
+ * TLS handshake failed (certificates, CA, client certificate refused); `host-key`: the SFTP server's host key is not
+ * the one configured (a changed server, or someone in between); `timeout`: no connection or no complete answer in time;
  * `network`: the connection failed or broke; `http`: the receiver answered with an error status; `io`: the file system
- * refused a write; `message`: the message itself cannot be sent as it is (say, a file name the sink cannot use).
+ * (local, or the SFTP server's) refused a write; `message`: the message itself cannot be sent as it is (say, a file
+ * name the sink cannot use).
  */
-export type FailureReason = 'auth' | 'tls' | 'timeout' | 'network' | 'http' | 'io' | 'message';
+export type FailureReason = 'auth' | 'tls' | 'host-key' | 'timeout' | 'network' | 'http' | 'io' | 'message';
 
 export type DeliveryReceipt =
   | {
@@ -63,4 +65,15 @@ export interface Sink {
   deliver(message: OutgoingMessage): Promise<DeliveryReceipt>;
   /** Releases connections and handles; deliveries still in flight end as transient failures. */
   close(): Promise<void>;
+}
+
+/** An attempt that failed before the receiver had the message, and why. `message` holds no secrets. */
+export class TransportError extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
 }

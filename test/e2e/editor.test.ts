@@ -121,6 +121,11 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     await page.evaluate(() => RED.editor.editConfig('', 'medcom-vans', '_ADD_'));
     await page.waitForSelector('#node-config-input-outbox', { state: 'visible' });
     expect(await page.inputValue('#node-config-input-outbox')).to.equal('${ADVIS_VANS_OUTBOX}');
+    const sftpShown = () => Promise.all(['#node-config-input-outbox', '#node-config-input-host', '#node-config-input-hostKey', '#node-config-input-privateKey'].map((id) => page.isVisible(id)));
+    expect(await sftpShown()).to.deep.equal([true, false, false, false]);
+    await page.selectOption('#node-config-input-transport', 'sftp');
+    expect(await sftpShown()).to.deep.equal([false, true, true, true]);
+    expect(await page.textContent('label[for="node-config-input-hostKey"]')).to.include('Host key fingerprint');
     await page.click('#node-config-dialog-cancel');
     expect(errors.join('\n')).to.equal('');
   });
@@ -138,6 +143,7 @@ suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
     await page.evaluate(() => RED.editor.editConfig('', 'medcom-vans', '_ADD_'));
     await page.waitForSelector('label[for="node-config-input-outbox"]', { state: 'visible' });
     expect(await page.textContent('label[for="node-config-input-outbox"]')).to.include('Udbakkemappe');
+    expect(await page.textContent('#node-config-input-transport option[value="sftp"]')).to.equal('SFTP (VANS-leverandørens server)');
     expect(errors).to.deep.equal([]);
   });
 });

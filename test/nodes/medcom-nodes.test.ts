@@ -1,5 +1,5 @@
-// The delivery nodes in a real flow: adt parse → advis → medcom out, delivering through a VANS folder (with the VANS
-// simulator on the other side) or to the loopback FHIR receiver, with delivery events on the second output and
+// The delivery nodes in a real flow: adt parse → advis → medcom out, delivering through a VANS folder or a VANS SFTP
+// server (with the VANS simulator on the other side) or to the loopback FHIR receiver, with delivery events on the second output and
 // manual resend and dead-letter by message.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import type { DeliveryEvent } from '../../lib/delivery';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
 import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
+import { startSftpServer } from '../support/sftp-server';
 import { describeShared, medcomPackages } from '../support/shared';
 import { startVansSimulator } from '../support/vans-simulator';
 
@@ -103,6 +104,80 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     const counts = () => status.args.map(([s]) => s).find((s) => s.text === 'medcom-out.status.counts');
     while (!counts()) await new Promise<void>((resolve) => setImmediate(resolve));
     expect(counts()!.fill).to.equal('green');
+  });
+
+  it('VANS over SFTP: logs in with the credentials from Node-RED\'s store, the envelope lands on the server, and the acknowledgement from its inbox delivers it', async () => {
+    const server = await startSftpServer();
+    try {
+      const outbox = path.join(server.root, 'out');
+      const inbox = path.join(server.root, 'in');
+      fs.mkdirSync(outbox);
+      fs.mkdirSync(inbox);
+      const vans = startVansSimulator({ outbox, inbox });
+      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: String(server.port), username: server.username, hostKey: server.fingerprint, remoteOutbox: '/out', remoteInbox: '/in', pollInterval: 3600, senderGln: '', namePostfix: 'statistical' };
+      const flowJson = flow([config], { transport: 'vans', vans: 'vans1' });
+      await helper.load(deliveryNodes, flowJson, { vans1: { password: server.password } });
+      // The editor sends these to the credential store, which keeps them out of the flow file.
+      expect(helper.credentials.getDefinition('medcom-vans')).to.deep.equal({ password: { type: 'password' }, privateKey: { type: 'password' }, passphrase: { type: 'password' } });
+      expect(JSON.stringify(flowJson)).not.to.include(server.password);
+      const events = collect('events');
+      const queued = collect('queued');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const id = (await queued.until(() => true)).advis!.messageHeaderId;
+      await events.until(is('sent'));
+      expect(vans.step().map((d) => [d.messageHeaderId, d.problems])).to.deep.equal([[id, []]]);
+      helper.getNode('out1').receive({ topic: 'poll' });
+      await events.until(is('acknowledged', 'ok'));
+      expect(events.all.map((m) => m.topic)).to.deep.equal(['queued', 'sent', 'acknowledged']);
+      // The file is moved once the acknowledgement is handled, after the event.
+      while (!fs.readdirSync(path.join(inbox, 'processed')).length) await new Promise<void>((resolve) => setImmediate(resolve));
+      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+      expect(store.getOutbox(id)!.status).to.equal('delivered');
+      expect(server.logins, 'the sink and the inbox share one connection').to.equal(1);
+    } finally {
+      await helper.unload();
+      await server.close();
+    }
+  });
+
+  it('VANS over SFTP: logs in with a private key file named by an environment variable, its passphrase a credential; the fingerprint as ssh-keygen -lf prints it', async () => {
+    const server = await startSftpServer();
+    try {
+      fs.mkdirSync(path.join(server.root, 'out'));
+      const keyFile = path.join(dir, 'vans.key');
+      fs.writeFileSync(keyFile, server.clientKey.privateKey, { mode: 0o600 });
+      process.env.ADVIS_TEST_VANS_KEY = keyFile;
+      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: server.port, username: server.username, hostKey: `256 ${server.fingerprint} vans (ECDSA)`, privateKeyFile: '${ADVIS_TEST_VANS_KEY}', remoteOutbox: '/out', pollInterval: 3600 };
+      await helper.load(deliveryNodes, flow([config], { transport: 'vans', vans: 'vans1' }), { vans1: { passphrase: server.clientKey.passphrase } });
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      await events.until(is('sent'));
+      expect(fs.readdirSync(path.join(server.root, 'out'))).to.have.length(1);
+    } finally {
+      delete process.env.ADVIS_TEST_VANS_KEY;
+      await helper.unload();
+      await server.close();
+    }
+  });
+
+  it('VANS over SFTP: a server with another host key gets nothing; the failure names the key it showed', async () => {
+    const server = await startSftpServer();
+    try {
+      fs.mkdirSync(path.join(server.root, 'out'));
+      const other = `SHA256:${'A'.repeat(43)}`;
+      const config = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: server.host, port: server.port, username: server.username, hostKey: other, remoteOutbox: '/out', pollInterval: 3600 };
+      await helper.load(deliveryNodes, flow([config], { transport: 'vans', vans: 'vans1' }), { vans1: { password: server.password } });
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const failed = event(await events.until(is('failed')));
+      expect(failed).to.include({ reason: 'network', advis: 'STIN' });
+      expect(failed.detail).to.include(`presented the host key ${server.fingerprint}, not the configured ${other}`);
+      expect(server.logins).to.equal(0);
+      expect(fs.readdirSync(path.join(server.root, 'out'))).to.deep.equal([]);
+    } finally {
+      await helper.unload();
+      await server.close();
+    }
   });
 
   it('REST: delivers with the credentials from Node-RED\'s store, resends and refuses to dead-letter by message', async () => {
@@ -241,6 +316,15 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       expect(message).to.include('maxResends (Max resends): 7 is out of range');
       expect(fs.readdirSync(vans.outbox), 'nothing was sent').to.deep.equal([]);
     });
+  });
+
+  it('names an unset environment variable in the SFTP settings', async () => {
+    delete process.env.ADVIS_TEST_UNSET_HOST;
+    const vans = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: '${ADVIS_TEST_UNSET_HOST}', username: 'region', hostKey: `SHA256:${'A'.repeat(43)}`, remoteOutbox: '/out', pollInterval: 3600 };
+    await helper.load(deliveryNodes, flow([vans], { transport: 'vans', vans: 'vans1' }), { vans1: { password: 'x' } });
+    const caught = collect('caught');
+    helper.getNode('out1').receive({ advis: { messageHeaderId: 'x' } });
+    expect((await caught.until(() => true)).error!.message).to.include('the VANS SFTP host uses the environment variable ADVIS_TEST_UNSET_HOST, which is not set');
   });
 
   it('names an unset environment variable in the folder settings', async () => {

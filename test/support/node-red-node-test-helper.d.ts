@@ -14,6 +14,8 @@ declare module 'node-red-node-test-helper' {
     stopServer(done: (err?: unknown) => void): void;
     getNode(id: string): TestNode;
     settings(s: Record<string, unknown>): void;
+    /** The runtime's credential store: which properties of a node type it keeps out of the flow file. */
+    credentials: { getDefinition(type: string): Record<string, { type: string }> | undefined };
   }
   const helper: NodeTestHelper;
   export default helper;
