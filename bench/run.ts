@@ -1,6 +1,6 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
-// Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `node dist/bench/run.js engine`
-// (parts: parse, validate, engine, mllp, outbox).
+// Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `npm run bench -- engine`
+// (parts: parse, validate, engine, mllp, outbox). The npm script runs with UV_THREADPOOL_SIZE=32, as `npm start` does.
 import { benchDelivery } from './delivery';
 import { benchEngine, WARM_UP_STAYS } from './engine';
 import { benchMllp } from './mllp';
@@ -30,8 +30,10 @@ const BENCHES: Record<string, () => Promise<void>> = {
       const f = await benchOutbox(10_000, concurrency);
       console.log(`Outbox drain of a ${f.messages.toLocaleString('en')}-message backlog, ${concurrency} stays at once: VANS folder ${Math.round(f.folder)} messages/s (envelope, file and folder fsync, sent committed); FHIR REST ${Math.round(f.rest)} messages/s (synchronous Acknowledgement, sent and delivered committed)`);
     }
-    const raw = await benchDelivery(10_000, 8);
-    console.log(`The sinks alone, 8 in flight (no store): VANS folder ${Math.round(raw.folder.concurrent)} messages/s, FHIR REST ${Math.round(raw.rest.concurrent)} messages/s`);
+    for (const inFlight of [8, 32]) {
+      const raw = await benchDelivery(10_000, inFlight);
+      console.log(`The sinks alone, ${inFlight} in flight (no store): VANS folder ${Math.round(raw.folder.concurrent)} messages/s, FHIR REST ${Math.round(raw.rest.concurrent)} messages/s`);
+    }
   },
   async mllp() {
     for (const f of await benchMllp()) {

@@ -64,6 +64,9 @@ const env = {
   ADVIS_MLLP_PORT: process.env.ADVIS_MLLP_PORT ?? '2575',
   ADVIS_VANS_OUTBOX: process.env.ADVIS_VANS_OUTBOX ?? vansFolder('out'),
   ADVIS_VANS_INBOX: process.env.ADVIS_VANS_INBOX ?? vansFolder('in'),
+  // Each VANS envelope file is flushed to disk on one of libuv's threads (4 by default), and a disk handles flushes
+  // that come together in one go: with 32 threads 32 deliveries at once write 2-3 times as fast (README, Benchmarks).
+  UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '32',
 };
 // ADVIS_NODE_RED picks another installed Node-RED package (the tests run the 5.x alias this way).
 const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);

@@ -18,7 +18,7 @@
 // Work is serialised: sending, reading the inbox, silence checks and manual actions run one after the other, so an
 // acknowledgement never races the send it settles.
 
-import { DateTime } from 'luxon';
+import { copenhagenTime } from '../hl7/time';
 import {
   ackDeadline,
   buildVansEnvelope,
@@ -40,7 +40,7 @@ import {
   type VansReceipt,
 } from '../medcom';
 import type { MedComValidator } from '../fhir/validate';
-import type { AdvisStore, AuditEntry, OutboxEntry, OutboxUpdate } from '../store';
+import type { AdvisStore, AuditEntry, DueMessage, OutboxEntry, OutboxUpdate } from '../store';
 import { deadLetter, requeue } from './outbox-actions';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
 import type { Inbox, InboxFile, InboxVerdict } from './vans-drop';
@@ -115,9 +115,9 @@ const BATCH_PER_SLOT = 8;
 /**
  * The longest a finished send waits for others to share its group commit. Each commit of the store is an fsync, which
  * bounds the drain rate; a few milliseconds more before a message counts as sent is nothing beside MedCom's
- * 30-minute acknowledgement time.
+ * 30-minute acknowledgement time, and a send with no other at the sink commits at once.
  */
-const GROUP_COMMIT_WAIT_MS = Number(process.env.GCW ?? 5);
+const GROUP_COMMIT_WAIT_MS = 10;
 /** Overdue messages looked at per silence check. */
 const SILENCE_BATCH = 500;
 
@@ -287,7 +287,7 @@ export class OutboxWorker {
    */
   private async drain(): Promise<void> {
     const inFlight = new Map<string, Promise<void>>(); // by stay key, until the send's result is committed
-    let batch: OutboxEntry[] = [];
+    let batch: DueMessage[] = [];
     for (;;) {
       if (this.stopped && !inFlight.size) return;
       while (!this.stopped && this.delivering < this.concurrency) {
@@ -323,7 +323,7 @@ export class OutboxWorker {
     let resend: { bundleId: string; body: string } | undefined;
     try {
       // A message that went out before goes as a resend: new Bundle.id and send times, same MessageHeader.id.
-      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, danishTime(at), this.newId) : undefined;
+      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, copenhagenTime(at), this.newId) : undefined;
       outgoing = this.outgoing(entry, resend?.body ?? entry.body, at);
     } catch (error) {
       if (!(error instanceof MedComError)) throw error;
@@ -606,9 +606,4 @@ export class OutboxWorker {
       ...row,
     };
   }
-}
-
-/** Resent messages carry Danish times with their offset, as the engine writes them (MedCom's tests expect +01:00/+02:00). */
-function danishTime(at: Date): string {
-  return DateTime.fromJSDate(at, { zone: 'Europe/Copenhagen' }).startOf('second').toISO({ suppressMilliseconds: true })!;
 }

@@ -15,7 +15,7 @@
 
 import type { Element } from '@xmldom/xmldom';
 import type { Bundle } from 'fhir/r4';
-import { DateTime } from 'luxon';
+import { copenhagenTime } from '../hl7/time';
 import { MedComError } from './errors';
 import { currentProvenance, messageHeaderOf, parseXml, readBundle, type WireFormat } from './message';
 
@@ -66,7 +66,7 @@ export function buildVansEnvelope(input: VansEnvelopeInput): string {
     `  <SenderID EndPointType="EAN">${gln(input.senderGln, 'sender')}</SenderID>`,
     `  <ReceiverID EndPointType="EAN">${gln(input.receiverGln, 'receiver')}</ReceiverID>`,
     `  <EnvelopeIdentifier>${envelopeId}</EnvelopeIdentifier>`,
-    `  <SentDateTime>${sentDateTime(input.sentAt)}</SentDateTime>`,
+    `  <SentDateTime>${copenhagenTime(input.sentAt)}</SentDateTime>`,
     '  <Message>',
     '    <MetaInformation>',
     `      <Identifier>${messageId}</Identifier>`,
@@ -299,10 +299,6 @@ function gln(value: string, which: string): string {
 }
 
 /** Danish local time with its offset (+01:00/+02:00), to the second: unambiguous also in the autumn DST hour. */
-function sentDateTime(at: Date): string {
-  return DateTime.fromJSDate(at, { zone: 'Europe/Copenhagen' }).set({ millisecond: 0 }).toISO({ suppressMilliseconds: true })!;
-}
-
 function escapeXml(s: string): string {
   return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 }

@@ -111,11 +111,18 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'outbox: network failures in a row (the back-off survives a restart); lookup by Bundle.id (VANS receipts)',
+    description: 'outbox: network failures in a row (the back-off survives a restart), lookup by Bundle.id (VANS receipts), bodies in their own table',
+    // SQLite rewrites a whole row on UPDATE, so with the ~9 kB body in the outbox row every status change wrote it again.
     up: (db) =>
       db.exec(`
         ALTER TABLE outbox ADD COLUMN network_failures INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX outbox_by_bundle ON outbox (bundle_id);
+        CREATE TABLE outbox_body (
+          id   INTEGER PRIMARY KEY REFERENCES outbox (id),
+          body TEXT NOT NULL
+        );
+        INSERT INTO outbox_body (id, body) SELECT id, body FROM outbox;
+        ALTER TABLE outbox DROP COLUMN body;
       `),
   },
 ];

@@ -20,6 +20,7 @@ import type {
   AuditFilter,
   AuditRecord,
   DeferredEvent,
+  DueMessage,
   HeldOutcome,
   OutboxEntry,
   OutboxStatus,
@@ -113,9 +114,11 @@ const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const OUTBOX_COLUMNS = `id, message_header_id AS messageHeaderId, bundle_id AS bundleId, stay_key AS stayKey, advis,
+// The body lives in its own table (schema v2): SQLite rewrites a whole row on every UPDATE, and each status change
+// would otherwise write the ~9 kB Bundle again.
+const SELECT_OUTBOX = `SELECT id, message_header_id AS messageHeaderId, bundle_id AS bundleId, stay_key AS stayKey, advis,
   receiver_gln AS receiverGln, receiver_sor AS receiverSor, format, body, status, attempts, network_failures AS networkFailures, created_at AS createdAt,
-  next_attempt_at AS nextAttemptAt, last_error AS lastError`;
+  next_attempt_at AS nextAttemptAt, last_error AS lastError FROM outbox JOIN outbox_body USING (id)`;
 type OutboxRow = Omit<OutboxEntry, 'createdAt' | 'nextAttemptAt'> & { createdAt: number; nextAttemptAt: number };
 const outboxEntry = (row: OutboxRow): OutboxEntry => ({ ...row, createdAt: iso(row.createdAt), nextAttemptAt: iso(row.nextAttemptAt) });
 
@@ -161,25 +164,29 @@ class SqliteStore implements AdvisStore {
       ),
       insertProcessed: sql<[string, string, number]>('INSERT INTO processed (idempotency_key, outcome, at) VALUES (?, ?, ?)'),
       updateProcessed: sql<[string, number, string]>('UPDATE processed SET outcome = ?, at = ? WHERE idempotency_key = ?'),
-      outboxByMessageHeader: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE message_header_id = ?`),
-      outboxByBundle: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE bundle_id = ?`),
-      outboxByStay: sql<[string], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE stay_key = ? ORDER BY id`),
-      outboxByStatus: sql<[string, number], OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?`),
-      nextDue: sql<[number, number], OutboxRow>(
-        `SELECT ${OUTBOX_COLUMNS} FROM outbox
-         WHERE id IN (SELECT min(id) FROM outbox WHERE status IN ('queued', 'failed') GROUP BY stay_key)
+      outboxByMessageHeader: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE message_header_id = ?`),
+      outboxByBundle: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE bundle_id = ?`),
+      outboxByStay: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE stay_key = ? ORDER BY id`),
+      outboxByStatus: sql<[string, number], OutboxRow>(`${SELECT_OUTBOX} WHERE status = ? ORDER BY id LIMIT ?`),
+      nextDue: sql<[number, number], DueMessage>(
+        // The planner prefers outbox_by_status and sorts every pending row for the GROUP BY (25 ms per call with 10,000
+        // pending); the partial index is already in (stay_key, id) order, so the heads come from one scan (1 ms).
+        `SELECT message_header_id AS messageHeaderId, stay_key AS stayKey FROM outbox
+         WHERE id IN (SELECT min(id) FROM outbox INDEXED BY outbox_pending WHERE status IN ('queued', 'failed') GROUP BY stay_key)
            AND next_attempt_at <= ?
          ORDER BY id LIMIT ?`,
       ),
       awaitingAcknowledgement: sql<[number, number], OutboxRow>(
-        `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE status = 'sent' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+        `${SELECT_OUTBOX} WHERE status = 'sent' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
       ),
       insertOutbox: sql<[Record<string, string | number>]>(
-        `INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, body,
+        `INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format,
            status, attempts, created_at, next_attempt_at)
-         VALUES (@messageHeaderId, @bundleId, @stayKey, @advis, @receiverGln, @receiverSor, @format, @body,
+         VALUES (@messageHeaderId, @bundleId, @stayKey, @advis, @receiverGln, @receiverSor, @format,
            'queued', 0, @createdAt, @nextAttemptAt)`,
       ),
+      insertOutboxBody: sql<[number | bigint, string]>('INSERT INTO outbox_body (id, body) VALUES (?, ?)'),
+      updateOutboxBody: sql<[string, string]>('UPDATE outbox_body SET body = ? WHERE id = (SELECT id FROM outbox WHERE message_header_id = ?)'),
       // One statement for every kind of update: absent fields keep their value; lastError may be set to null.
       updateOutbox: sql<[Record<string, string | number | null>]>(
         `UPDATE outbox SET
@@ -188,8 +195,7 @@ class SqliteStore implements AdvisStore {
            network_failures = coalesce(@networkFailures, network_failures),
            next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
            last_error = CASE WHEN @setLastError THEN @lastError ELSE last_error END,
-           bundle_id = coalesce(@bundleId, bundle_id),
-           body = coalesce(@body, body)
+           bundle_id = coalesce(@bundleId, bundle_id)
          WHERE message_header_id = @messageHeaderId`,
       ),
       dueDeferred: sql<[number, number], PayloadRow & { stayKey: string | null; dueAt: number }>(
@@ -255,8 +261,8 @@ class SqliteStore implements AdvisStore {
     return row && outboxEntry(row);
   }
 
-  nextDue(now: Date, limit: number): OutboxEntry[] {
-    return this.statements.nextDue.all(epochMs(now, 'now'), limit).map(outboxEntry);
+  nextDue(now: Date, limit: number): DueMessage[] {
+    return this.statements.nextDue.all(epochMs(now, 'now'), limit);
   }
 
   awaitingAcknowledgement(dueBy: Date, limit: number): OutboxEntry[] {
@@ -370,7 +376,7 @@ class SqliteStore implements AdvisStore {
     }
     for (const entry of change.outbox ?? []) {
       const createdAt = instant(entry.createdAt, 'outbox.createdAt');
-      s.insertOutbox.run({
+      const { lastInsertRowid } = s.insertOutbox.run({
         messageHeaderId: entry.messageHeaderId,
         bundleId: entry.bundleId,
         stayKey: entry.stayKey,
@@ -378,10 +384,10 @@ class SqliteStore implements AdvisStore {
         receiverGln: entry.receiverGln,
         receiverSor: entry.receiverSor,
         format: entry.format,
-        body: entry.body,
         createdAt,
         nextAttemptAt: entry.nextAttemptAt === undefined ? createdAt : instant(entry.nextAttemptAt, 'outbox.nextAttemptAt'),
       });
+      s.insertOutboxBody.run(lastInsertRowid, entry.body);
     }
     for (const update of change.outboxUpdate ?? []) {
       const { changes } = s.updateOutbox.run({
@@ -393,9 +399,9 @@ class SqliteStore implements AdvisStore {
         setLastError: update.lastError === undefined ? 0 : 1,
         lastError: update.lastError ?? null,
         bundleId: update.resend?.bundleId ?? null,
-        body: update.resend?.body ?? null,
       });
       if (changes === 0) throw new StoreError('not-found', `no outbox entry has MessageHeader.id ${update.messageHeaderId}`);
+      if (update.resend) s.updateOutboxBody.run(update.resend.body, update.messageHeaderId);
     }
     for (const id of change.deferredRemove ?? []) {
       if (s.deleteDeferred.run(id).changes === 0) throw new StoreError('not-found', `deferred event ${id} is not in the store (processed already?)`);

@@ -53,6 +53,9 @@ export interface OutboxEntry extends Required<NewOutboxEntry> {
   lastError: string | null;
 }
 
+/** An outbox entry due to be sent, as `nextDue` names it. */
+export type DueMessage = Pick<OutboxEntry, 'messageHeaderId' | 'stayKey'>;
+
 /** A change to one outbox entry, found by its MessageHeader.id (what acknowledgements refer to). */
 export interface OutboxUpdate {
   messageHeaderId: string;
@@ -198,8 +201,9 @@ export interface AdvisStore {
   /**
    * What the delivery worker may send now: for each stay, its oldest queued or failed entry, if that one is due.
    * A stay's later messages wait behind it (MedCom wants them in order); other stays are not held up. Oldest first.
+   * Only the keys: the sender reads each entry when it sends it.
    */
-  nextDue(now: Date, limit: number): OutboxEntry[];
+  nextDue(now: Date, limit: number): DueMessage[];
   /**
    * Messages handed to the network whose acknowledgement was due by `dueBy` (status `sent`, `nextAttemptAt` passed),
    * most overdue first: what the delivery worker must resend or give up. At most `limit`.

@@ -115,18 +115,19 @@ describe('store schema migrations', () => {
     expect(() => openSqliteStore(file, { migrations: [...MIGRATIONS, { ...addNoteColumn, version: NEXT + 1 }] })).to.throw(/numbered 1, 2, 3/);
   });
 
-  it('version 2: an outbox written at version 1 gets a network failure count of 0 and is found by Bundle.id', () => {
+  it('version 2: an outbox written at version 1 keeps its bodies, gets a network failure count of 0 and is found by Bundle.id', () => {
     // A file as version 1 of the engine left it (this engine's statements need the new column, so not opened by it).
     const db = new Database(file);
     MIGRATIONS[0].up(db);
     db.pragma('user_version = 1');
     db.exec(`INSERT INTO stays (key, patient_key, hospital, open, state) VALUES ('S1', 'P1', 'H', 1, '{}');
       INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, body, status,
-        attempts, created_at, next_attempt_at) VALUES ('M1', 'B1', 'S1', 'STIN', '5790000000000', '1', 'json', '{}', 'failed', 1, 0, 0)`);
+        attempts, created_at, next_attempt_at) VALUES ('M1', 'B1', 'S1', 'STIN', '5790000000000', '1', 'json', '{"resourceType":"Bundle"}', 'failed', 1, 0, 0)`);
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect(store.getOutbox('M1')).to.include({ bundleId: 'B1', status: 'failed', networkFailures: 0 });
+      expect(store.getOutbox('M1')).to.include({ bundleId: 'B1', status: 'failed', networkFailures: 0, body: '{"resourceType":"Bundle"}' });
+      expect(columns(file, 'outbox')).not.to.include('body');
       expect(store.outboxByBundleId('B1')?.messageHeaderId).to.equal('M1');
       expect(store.outboxByBundleId('B2')).to.equal(undefined);
     } finally {
