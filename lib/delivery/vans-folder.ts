@@ -25,6 +25,10 @@ export interface VansFolderOptions {
 export class VansFolderSink implements Sink {
   private readonly dir: string;
   private readonly names: VansFileNames;
+  /** The folder flush that has not started yet: renames done before it starts share it (see `syncFolder`). */
+  private nextFolderSync?: Promise<void>;
+  /** The folder flush under way, if any. */
+  private folderSync: Promise<void> = Promise.resolve();
 
   constructor(options: VansFolderOptions) {
     this.dir = path.resolve(options.dir);
@@ -52,8 +56,25 @@ export class VansFolderSink implements Sink {
     // Flushes the new folder entry so the file survives a power cut. A failure is not reported: the file is complete
     // under its final name and the VANS client may have sent it already, so a retry would send it twice; some file
     // systems (Windows, network shares) cannot flush a folder at all, and a failing disk shows on the next write.
-    await syncDirectory(this.dir).catch(() => undefined);
+    await this.syncFolder().catch(() => undefined);
     return { outcome: 'delivered' };
+  }
+
+  /**
+   * Flushes the folder's entries, covering every rename finished before the call. A flush already under way may have
+   * started before this caller's rename, so the caller joins the next one, which starts when that ends; everyone who
+   * comes meanwhile shares it. Deliveries that finish together then cost one folder flush (a journal commit) instead
+   * of one each.
+   */
+  private syncFolder(): Promise<void> {
+    if (this.nextFolderSync) return this.nextFolderSync;
+    const next = this.folderSync.then(() => {
+      this.nextFolderSync = undefined;
+      return syncDirectory(this.dir);
+    });
+    this.nextFolderSync = next;
+    this.folderSync = next.catch(() => undefined);
+    return next;
   }
 
   async close(): Promise<void> {
