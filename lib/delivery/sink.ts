@@ -8,17 +8,12 @@
 
 /** One message as the outbox hands it to a sink. */
 export interface OutgoingMessage {
-  /** MessageHeader.id of the Bundle inside: names the VANS file, and lets an error say which message it was. */
+  /** MessageHeader.id of the Bundle inside: names the VANS file (after its ordering stamp), and lets an error say which message it was. */
   messageHeaderId: string;
   /** Exactly what goes on the wire: the FHIR Bundle (REST) or the VANS envelope around it (VANS folder). */
   body: string | Buffer;
   /** `application/fhir+json`, `application/fhir+xml`, or for a VANS envelope `application/xml`. */
   contentType: string;
-  /**
-   * For the VANS folder only: the readable part of the file name instead of the MessageHeader.id (letters, digits,
-   * `.`, `_`, `-`). The sink still prefixes its ordering stamp, so names stay unique and in sending order.
-   */
-  fileName?: string;
 }
 
 /** A body the receiver answered with: typically a MedCom Acknowledgement Bundle or a FHIR OperationOutcome. */

@@ -22,9 +22,12 @@ export class VansFileNames {
   /** `now`: the clock (ms since the epoch); tests pass their own. */
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The final name for `message`, or the permanent failure when its label cannot be part of a file name. */
+  /**
+   * The final name for `message`, or the permanent failure when its MessageHeader.id cannot be part of a file name
+   * (the engine writes UUIDs; anything else is refused rather than let near a path).
+   */
   next(message: OutgoingMessage): { name: string } | { refused: DeliveryReceipt } {
-    const label = message.fileName ?? message.messageHeaderId;
+    const label = message.messageHeaderId;
     if (!SAFE_NAME.test(label)) {
       return { refused: { outcome: 'permanent', reason: 'message', message: `"${label}" cannot be part of a file name (letters, digits, . _ - only)` } };
     }

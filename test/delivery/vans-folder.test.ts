@@ -53,14 +53,12 @@ describe('delivery: VANS folder', () => {
       expect(fs.readdirSync(dir).sort().map((n) => n.split('-')[1])).to.deep.equal(['before.xml', 'after.xml']);
     });
 
-    it('uses the caller\'s file name in place of the MessageHeader.id, and refuses one that is not a plain name', async () => {
+    it('refuses a MessageHeader.id that is not a plain name, and writes nothing', async () => {
       const sink = new VansFolderSink({ dir, now: () => AT });
-      expect((await sink.deliver({ ...envelope('x'), fileName: 'MCM_FDIS20_STIN' })).outcome).to.equal('delivered');
-      expect(fs.readdirSync(dir)).to.deep.equal(['20250311T070002123000-MCM_FDIS20_STIN.xml']);
-      for (const fileName of ['../escape', 'a/b', '.hidden', '']) {
-        expect(await sink.deliver({ ...envelope('x'), fileName })).to.include({ outcome: 'permanent', reason: 'message' });
+      for (const id of ['../escape', 'a/b', '.hidden', '']) {
+        expect(await sink.deliver(envelope(id))).to.include({ outcome: 'permanent', reason: 'message' });
       }
-      expect(fs.readdirSync(dir)).to.have.length(1);
+      expect(fs.readdirSync(dir)).to.deep.equal([]);
     });
 
     it('the final name only ever appears by rename: the VANS client never sees a file being written', async () => {
