@@ -5,18 +5,9 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { VansFolderSink, VansInbox, type InboxFile, type OutgoingMessage } from '../../lib/delivery';
+import { VansFolderSink, VansInbox, type InboxFile } from '../../lib/delivery';
+import { AT, envelope } from '../support/vans-drop';
 
-const AT = Date.parse('2025-03-11T07:00:02.123Z');
-
-function envelope(id: string, size = 2_000): OutgoingMessage {
-  const data = Buffer.alloc(size, 'A').toString();
-  return {
-    messageHeaderId: id,
-    contentType: 'application/xml',
-    body: `<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4"><EnvelopeIdentifier>${id}</EnvelopeIdentifier><Message><Data>${data}</Data></Message></VANSEnvelope>`,
-  };
-}
 
 describe('delivery: VANS folder', () => {
   let dir: string;

@@ -7,19 +7,10 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { SftpConnection, VansSftpInbox, VansSftpSink, type InboxFile, type OutgoingMessage, type SftpConnectionOptions } from '../../lib/delivery';
+import { SftpConnection, VansSftpInbox, VansSftpSink, type InboxFile, type SftpConnectionOptions } from '../../lib/delivery';
+import { AT, envelope } from '../support/vans-drop';
 import { startSftpServer, type SftpTestServer } from '../support/sftp-server';
 
-const AT = Date.parse('2025-03-11T07:00:02.123Z');
-
-function envelope(id: string, size = 2_000): OutgoingMessage {
-  const data = Buffer.alloc(size, 'A').toString();
-  return {
-    messageHeaderId: id,
-    contentType: 'application/xml',
-    body: `<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4"><EnvelopeIdentifier>${id}</EnvelopeIdentifier><Message><Data>${data}</Data></Message></VANSEnvelope>`,
-  };
-}
 
 describe('delivery: VANS over SFTP', () => {
   let server: SftpTestServer;
