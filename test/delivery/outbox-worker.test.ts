@@ -193,29 +193,24 @@ describe('delivery: outbox worker', () => {
       expect(store.audit({ outcome: 'acknowledged', messageHeaderId: '99999999-0000-4000-8000-000000000000' }).map((a) => a.reason)).to.deep.equal(['unknown']);
     });
 
-    it('a negative VANS receipt is recorded; the message stays sent and the silence rule takes it on', async () => {
-      const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
-      const w = worker(store, vansTransport());
-      vans.answerNext('negative-receipt');
-      await w.tick();
-      vans.step();
-      await w.tick();
-      expect(store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: 'VANS receipt negative-message: mailbox out of operation' });
-      expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal(['negative-message']);
-    });
-
-    it('a negative receipt from VANS itself, which names only the envelope, is matched by the Bundle.id of the transmission', async () => {
-      const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
-      const w = worker(store, vansTransport());
-      vans.answerNext('negative-vans');
-      await w.tick();
-      vans.step();
-      await w.tick();
-      expect(store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: 'VANS receipt negative-vans: receiver unknown to VANS' });
-      expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal(['negative-vans']);
-    });
+    const negativeReceipts = [
+      { answer: 'negative-receipt', reason: 'negative-message', text: 'mailbox out of operation', names: 'the message' },
+      // NegativeVans need only name the envelope, whose id is the Bundle.id of the transmission.
+      { answer: 'negative-vans', reason: 'negative-vans', text: 'receiver unknown to VANS', names: 'only the envelope' },
+    ] as const;
+    for (const { answer, reason, text, names } of negativeReceipts) {
+      it(`a ${reason} receipt, which names ${names}, is recorded; the message stays sent and the silence rule takes it on`, async () => {
+        const store = openMemoryStore();
+        const [stay] = seedOutbox(store, 1);
+        const w = worker(store, vansTransport());
+        vans.answerNext(answer);
+        await w.tick();
+        vans.step();
+        await w.tick();
+        expect(store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: `VANS receipt ${reason}: ${text}` });
+        expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal([reason]);
+      });
+    }
 
     it('an outbox that cannot be written: backs off exponentially without counting resends, then delivers', async () => {
       const store = openMemoryStore();
