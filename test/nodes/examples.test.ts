@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
+import { startSftpServer } from '../support/sftp-server';
 
 type FlowNode = { id: string; type: string; wires?: string[][] };
 
@@ -97,6 +98,30 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     } finally {
       await helper.unload();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('example "medcom out - deliver over SFTP" uploads the STIN\'s envelope to the SFTP server\'s outbox', async () => {
+    const server = await startSftpServer();
+    const keyFile = path.join(server.root, '..', `${path.basename(server.root)}.key`);
+    fs.writeFileSync(keyFile, server.clientKey.privateKey, { mode: 0o600 });
+    fs.mkdirSync(path.join(server.root, 'outbox'));
+    fs.mkdirSync(path.join(server.root, 'inbox'));
+    const settings = { ADVIS_SFTP_HOST: server.host, ADVIS_SFTP_PORT: String(server.port), ADVIS_SFTP_USER: server.username, ADVIS_SFTP_HOST_KEY: server.fingerprint, ADVIS_SFTP_KEY_FILE: keyFile };
+    try {
+      Object.assign(process.env, settings);
+      const flow = loadFlow(path.join('examples', 'medcom out - deliver over SFTP.json'));
+      // The key's passphrase is a credential: the editor keeps it out of the flow file, so the example has none.
+      await helper.load([...core, nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomVans], flow, { exvans: { passphrase: server.clientKey.passphrase } });
+      const sent = new Promise<void>((resolve) => helper.getNode('d2').on('input', (msg) => (msg as { topic: string }).topic === 'sent' && resolve()));
+      helper.getNode('i1').receive({});
+      await sent;
+      expect(fs.readdirSync(path.join(server.root, 'outbox')).filter((f) => f.endsWith('.xml'))).to.have.length(1);
+    } finally {
+      await helper.unload();
+      for (const key of Object.keys(settings)) delete process.env[key];
+      fs.rmSync(keyFile, { force: true });
+      await server.close();
     }
   });
 
