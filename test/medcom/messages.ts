@@ -1,9 +1,14 @@
 // HospitalNotifications for the MedCom delivery tests, built by the project's own builder with counted ids, so the
 // tests need no shared material to have real messages to envelope, acknowledge and resend.
+import { expect } from 'chai';
 import type { Bundle } from 'fhir/r4';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { sorEndpoint } from '../../lib/advis/site';
 import type { EncounterSnapshot, OrganisationRef, ProvenanceRecord, Receiver } from '../../lib/advis/types';
 import { buildHospitalNotification, type BuiltNotification } from '../../lib/fhir/bundle';
+import type { MedComError } from '../../lib/medcom/errors';
 
 export const hospital: OrganisationRef = { name: 'Hjerteafdelingen', sor: '265161000016000', gln: '5790000209354' };
 export const municipality: Receiver = { municipalityCode: '0163', name: 'Sygehusadviser, Herlev Kommune', sor: '953741000016009', gln: '5790001348120' };
@@ -52,4 +57,24 @@ export function withActivity(bundle: Bundle, activity: string): Bundle {
     if (r.resourceType === 'Provenance' && r.target[0].reference === `MessageHeader/${header}`) r.activity!.coding![0].code = activity;
   }
   return copy;
+}
+
+/**
+ * Hands `parse` the document `withEntity` makes, whose DOCTYPE declares an external entity on a file holding a secret:
+ * the parse must fail as malformed without having read the file.
+ */
+export function expectExternalEntityRefused(withEntity: (secretFile: string) => string, parse: (xml: string) => unknown): void {
+  const secret = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'advis-xxe-')), 'secret.txt');
+  fs.writeFileSync(secret, 'SECRET-CONTENT');
+  const xml = withEntity(secret);
+  expect(xml).to.include('&x;');
+  try {
+    parse(xml);
+    expect.fail('parsed');
+  } catch (error) {
+    expect((error as MedComError).code).to.equal('malformed');
+    expect(String(error)).not.to.include('SECRET-CONTENT');
+  } finally {
+    fs.rmSync(path.dirname(secret), { recursive: true, force: true });
+  }
 }
