@@ -9,20 +9,11 @@ import { bundleToXml } from '../../lib/fhir/xml';
 import { buildAcknowledgement, parseAcknowledgement, type AcknowledgementCode } from '../../lib/medcom/acknowledgement';
 import { MedComError } from '../../lib/medcom/errors';
 import { describeShared, shared } from '../support/shared';
-import { admissionAndDischarge, counter, expectExternalEntityRefused, hospital, municipality } from './messages';
+import { admissionAndDischarge, codeOf, counter, expectExternalEntityRefused, hospital, municipality } from './messages';
 
 const [stin, slhj] = admissionAndDischarge();
 const now = '2025-03-11T08:01:00+01:00';
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(MedComError);
-    return (error as MedComError).code;
-  }
-  throw new Error('expected a MedComError');
-};
 const resources = <T>(bundle: Bundle, type: string): T[] => bundle.entry!.map((e) => e.resource!).filter((r) => r.resourceType === type) as T[];
 
 describe('MedCom Acknowledgement', () => {

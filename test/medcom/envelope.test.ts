@@ -6,24 +6,13 @@ import { validateXML } from 'xmllint-wasm';
 import { bundleToXml } from '../../lib/fhir/xml';
 import { buildAcknowledgement } from '../../lib/medcom/acknowledgement';
 import { buildVansEnvelope, parseVansEnvelope, statisticalCode, vansDocument, type VansMessageContent, type VansReceipt } from '../../lib/medcom/envelope';
-import { MedComError } from '../../lib/medcom/errors';
 import { describeShared, shared } from '../support/shared';
-import { admissionAndDischarge, counter, expectExternalEntityRefused, withActivity } from './messages';
+import { admissionAndDischarge, codeOf, counter, expectExternalEntityRefused, withActivity } from './messages';
 
 const [stin, slhj] = admissionAndDischarge();
 const sentAt = new Date('2025-03-11T07:00:03.250Z');
 const envelopeOf = (body: string, format: 'json' | 'xml' = 'json', extra = {}) =>
   buildVansEnvelope({ senderGln: '5790000209354', receiverGln: '5790001348120', body, format, sentAt, ...extra });
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(MedComError);
-    return (error as MedComError).code;
-  }
-  throw new Error('expected a MedComError');
-};
 
 // VANS receipts as the XSD describes them (MedCom publishes no example); the XSD suite checks they are valid.
     const receipt = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>

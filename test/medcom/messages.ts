@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { sorEndpoint } from '../../lib/advis/site';
 import type { EncounterSnapshot, OrganisationRef, ProvenanceRecord, Receiver } from '../../lib/advis/types';
 import { buildHospitalNotification, type BuiltNotification } from '../../lib/fhir/bundle';
-import type { MedComError } from '../../lib/medcom/errors';
+import { MedComError } from '../../lib/medcom/errors';
 
 export const hospital: OrganisationRef = { name: 'Hjerteafdelingen', sor: '265161000016000', gln: '5790000209354' };
 export const municipality: Receiver = { municipalityCode: '0163', name: 'Sygehusadviser, Herlev Kommune', sor: '953741000016009', gln: '5790001348120' };
@@ -77,4 +77,15 @@ export function expectExternalEntityRefused(withEntity: (secretFile: string) => 
   } finally {
     fs.rmSync(path.dirname(secret), { recursive: true, force: true });
   }
+}
+
+/** The code of the MedComError `fn` throws; fails the test when it throws something else or nothing. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(MedComError);
+    return (error as MedComError).code;
+  }
+  throw new Error('expected a MedComError');
 }
