@@ -198,6 +198,8 @@ export interface AdvisStore {
   outboxByStay(stayKey: string): OutboxEntry[];
   /** Outgoing messages with this status, oldest first; at most `limit` (default 1000). */
   outboxByStatus(status: OutboxStatus, limit?: number): OutboxEntry[];
+  /** How many outgoing messages have this status: read from the status index, cheap unless the status is `delivered`. */
+  countOutbox(status: OutboxStatus): number;
   /**
    * What the delivery worker may send now: for each stay, its oldest queued or failed entry, if that one is due.
    * A stay's later messages wait behind it (MedCom wants them in order); other stays are not held up. Oldest first.

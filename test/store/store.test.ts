@@ -15,6 +15,7 @@ import {
   StoreError,
   type AdvisStore,
   type NewOutboxEntry,
+  type OutboxStatus,
   type StoreChange,
   type StoreErrorCode,
 } from '../../lib/store';
@@ -164,6 +165,7 @@ describe('advis store', () => {
       expect(store.outboxByStatus('sent').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
       expect(store.outboxByStatus('queued').map((e) => e.messageHeaderId)).to.deep.equal(['M2']);
       expect(store.outboxByStatus('queued', 0)).to.deep.equal([]);
+      expect(['queued', 'failed', 'sent', 'delivered', 'dead'].map((status) => store.countOutbox(status as OutboxStatus))).to.deep.equal([1, 0, 1, 0, 0]);
     });
 
     it('keeps deferred events until they are due and removes them in the commit that processes them', () => {
