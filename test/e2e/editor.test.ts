@@ -5,12 +5,10 @@ import * as fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runtimePackage } from '../support/node-red';
 import { startAdvis, type RunningAdvis } from '../support/runtime';
-import { sharedDir } from '../support/shared';
+import { describeNeeding, sharedDir } from '../support/shared';
 
 const CHROMIUM = process.env.ADVIS_CHROMIUM ?? '/usr/bin/chromium';
-const ready = !!sharedDir && fs.existsSync(CHROMIUM);
-const suite = ready ? describe : describe.skip;
-const why = ready ? '' : ` (skipped: needs ../shared and Chromium at ${CHROMIUM}; .ci/run installs Debian's chromium)`;
+const missing = !sharedDir ? '../shared is not beside the checkout' : fs.existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 declare const RED: {
   nodes: { getType(t: string): { category: string; outputs: number } | undefined; node(id: string): unknown };
@@ -19,7 +17,7 @@ declare const RED: {
   workspaces: { active(): string };
 };
 
-suite(`Node-RED editor in Chromium (${runtimePackage})${why}`, function () {
+describeNeeding(`Node-RED editor in Chromium (${runtimePackage})`, missing, function () {
   this.timeout(90000);
   let advis: RunningAdvis;
   let browser: Browser;
