@@ -9,4 +9,6 @@ export interface AdvisSiteNode extends Node {
   loadSite(): Site;
   /** The shared runtime (site, store, validator, engine), opened on first use. */
   runtime(): AdvisRuntime;
+  /** Keeps the runtime open past this config node's close until the function returned is called (nodes/holds.ts). */
+  hold(): () => void;
 }

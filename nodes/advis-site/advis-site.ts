@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Site } from '../../lib/advis/site';
 import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/engine/runtime';
+import { Holds } from '../holds';
 import type { AdvisSiteNode } from './advis-site-node';
 
 interface AdvisSiteDef extends NodeDef {
@@ -43,11 +44,16 @@ export = function (RED: NodeAPI): void {
         patientKeySecret: this.credentials?.patientKey,
       }));
 
+    const holds = new Holds();
+    this.hold = () => holds.take();
+
     this.on('close', (done: () => void) => {
-      runtime?.close();
-      runtime = undefined;
-      site = undefined;
-      done();
+      void holds.released().then(() => {
+        runtime?.close();
+        runtime = undefined;
+        site = undefined;
+        done();
+      });
     });
   }
   RED.nodes.registerType('advis-site', AdvisSite as never, { credentials: { patientKey: { type: 'password' } } });

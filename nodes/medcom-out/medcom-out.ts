@@ -41,6 +41,8 @@ export = function (RED: NodeAPI): void {
     let worker: OutboxWorker | undefined;
     let store: AdvisStore | undefined;
     let startError: Error | undefined;
+    /** Lets go of the site's store and the sink once the worker has stopped (nodes/holds.ts). */
+    const releases: (() => void)[] = [];
 
     let statusTimer: NodeJS.Timeout | undefined;
     let statusShownAt = 0;
@@ -85,6 +87,7 @@ export = function (RED: NodeAPI): void {
         onEvent,
         onLog: (level, text) => (level === 'info' ? this.log(text) : level === 'warn' ? this.warn(text) : this.error(text)),
       });
+      releases.push(siteNode.hold(), sinkNode.hold());
       delivering.set(siteNode.id, this.id);
       worker.start(sinkNode.pollIntervalMs);
       showStatus();
@@ -143,7 +146,11 @@ export = function (RED: NodeAPI): void {
     this.on('close', (done: () => void) => {
       clearTimeout(statusTimer);
       if (siteNode && delivering.get(siteNode.id) === this.id) delivering.delete(siteNode.id);
-      void (worker?.stop() ?? Promise.resolve()).then(() => done());
+      // The worker's last sends are committed before the store and the sink may close.
+      void (worker?.stop() ?? Promise.resolve()).then(() => {
+        releases.splice(0).forEach((release) => release());
+        done();
+      });
     });
   }
   RED.nodes.registerType('medcom out', MedcomOut);

@@ -4,6 +4,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { RestSink, type RestAuth, type TlsOptions, type Transport } from '../../lib/delivery';
 import type { TlsConfigNode } from '../hl7-listener/hl7-listener-node';
+import { Holds } from '../holds';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
 
 interface MedcomRestDef extends NodeDef {
@@ -86,10 +87,16 @@ export = function (RED: NodeAPI): void {
       return transport;
     };
 
+    const holds = new Holds();
+    this.hold = () => holds.take();
+
     this.on('close', (done: () => void) => {
-      const closing = transport;
-      transport = undefined;
-      void (closing?.sink.close() ?? Promise.resolve()).then(() => done());
+      void holds.released().then(async () => {
+        const closing = transport;
+        transport = undefined;
+        await closing?.sink.close();
+        done();
+      });
     });
   }
   RED.nodes.registerType('medcom-rest', MedcomRest as never, {

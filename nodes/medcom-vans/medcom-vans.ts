@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { SftpConnection, VansFolderSink, VansInbox, VansSftpInbox, VansSftpSink, type Inbox, type Sink, type Transport } from '../../lib/delivery';
 import type { NamePostfix } from '../../lib/medcom';
+import { Holds } from '../holds';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
 
 interface MedcomVansDef extends NodeDef {
@@ -113,10 +114,16 @@ export = function (RED: NodeAPI): void {
       return transport;
     };
 
+    const holds = new Holds();
+    this.hold = () => holds.take();
+
     this.on('close', (done: () => void) => {
-      const closing = transport;
-      transport = undefined;
-      void (closing?.sink.close() ?? Promise.resolve()).then(() => done());
+      void holds.released().then(async () => {
+        const closing = transport;
+        transport = undefined;
+        await closing?.sink.close();
+        done();
+      });
     });
   }
   RED.nodes.registerType('medcom-vans', MedcomVans as never, {

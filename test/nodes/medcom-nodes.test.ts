@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeliveryEvent } from '../../lib/delivery';
+import { openSqliteStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../../nodes/advis-site/advis-site-node';
 import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
@@ -201,6 +202,32 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       expect((await caught.until(() => true)).error!.message).to.include(`the message ${id} is already delivered`);
       helper.getNode('out1').receive({ payload: {} });
       expect((await caught.until((m) => /msg\.advis\.messageHeaderId/.test(m.error!.message))).error!.message).to.match(/first output of an advis node/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('a stop while a message is at the receiver waits for its answer and commits it, so a restart does not send it again', async () => {
+    let arrived!: () => void;
+    const atReceiver = new Promise<void>((resolve) => (arrived = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const receiver = await startFhirReceiver({ beforeAnswer: () => (arrived(), answered) });
+    const storeFile = path.join(dir, 'advis.db');
+    const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'none' };
+    const withStore = (nodes: object[]) => nodes.map((n) => ((n as { id: string }).id === 'site1' ? { ...n, storeFile } : n));
+    try {
+      await helper.load(deliveryNodes, withStore(flow([rest], { transport: 'rest', rest: 'rest1' })));
+      helper.getNode('parse1').receive({ payload: A01 });
+      await atReceiver;
+      // Node-RED closes the site, the sink and medcom out together; the answer comes only once they are all closing.
+      const stopped = helper.unload();
+      setTimeout(answer, 100);
+      await stopped;
+      const store = openSqliteStore(storeFile);
+      const entries = store.outboxByStatus('queued', 10).concat(store.outboxByStatus('delivered', 10));
+      store.close();
+      expect(entries.map((e) => [e.status, e.attempts]), 'the answer that came during the stop is recorded').to.deep.equal([['delivered', 1]]);
     } finally {
       await receiver.close();
     }

@@ -36,6 +36,8 @@ export interface FhirReceiverOptions {
   validate?: (message: ReceivedMessage) => string[];
   /** Listen on this port (default: any free one): a receiver started again where one was before, as after an outage. */
   port?: number;
+  /** Waited for before each answer: a slow receiver, answering when the test says. */
+  beforeAnswer?: (message: ReceivedMessage) => Promise<void>;
 }
 
 export interface ReceivedMessage {
@@ -153,7 +155,6 @@ export async function startFhirReceiver(options: FhirReceiverOptions = {}): Prom
 
   function answer(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
     const contentType = req.headers['content-type'] ?? '';
-    const xml = contentType.includes('xml');
     const peer = (req.socket as TLSSocket).getPeerCertificate?.();
     const message: ReceivedMessage = {
       path: req.url ?? '',
@@ -171,6 +172,12 @@ export async function startFhirReceiver(options: FhirReceiverOptions = {}): Prom
       res.writeHead(401, { 'www-authenticate': auth?.type === 'basic' ? 'Basic realm="fhir"' : 'Bearer' }).end();
       return;
     }
+    if (options.beforeAnswer) void options.beforeAnswer(message).then(() => respond(message, req, res));
+    else respond(message, req, res);
+  }
+
+  function respond(message: ReceivedMessage, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const xml = (req.headers['content-type'] ?? '').includes('xml');
     message.problems = options.validate?.(message) ?? [];
     message.answer = queued.shift() ?? (message.problems.length ? 'fatal-error' : 'ok');
     const id = message.messageHeaderId ?? 'unknown';
