@@ -72,6 +72,16 @@ describeShared(`npm start (${runtimePackage}, real runtime)`, function () {
     expect(again).to.include({ advis: 'STIN', replayed: true });
   });
 
+  it('takes the posted body as HL7 whatever its content type: text/plain and the form type curl --data-binary sends', async () => {
+    // curl's default content type would otherwise be parsed into an object by `http in` (and lose the segments).
+    const send = (type: string, body: string) => fetch(`${base}/advis/adt`, { method: 'POST', headers: { 'content-type': type }, body });
+    const form = await send('application/x-www-form-urlencoded', fixture('A03_home.hl7'));
+    expect(form.status).to.equal(200);
+    expect(await form.json()).to.include({ advis: 'SLHJ', replayed: true });
+    const text = await send('text/plain', fixture('A03_home.hl7'));
+    expect(await text.json()).to.include({ advis: 'SLHJ', replayed: true });
+  });
+
   it('acknowledges ADT sent over MLLP with `advis send`: AA once stored, AR with the reason for an unreadable time', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-send-'));
     const a01 = fixture('A01_admitted.hl7').replace(/^(MSH(?:\|[^|\r\n]*){8}\|)[^|\r\n]*/m, '$1MLLP-1');
