@@ -2,8 +2,8 @@
 // `advis`: the engine without the editor, for integration engineers and operators.
 //   advis convert --site site.json [...] FILE...    ADT in, one JSON line per outcome out
 //   advis validate [--profiles DIR] FILE...        validate HospitalNotification Bundles (JSON or XML)
-//   advis profiles install <package.tgz | url>     install a MedCom FHIR package into the package directory
-//   advis profiles list                            list the installed packages
+//   advis profiles install <package.tgz | url>     install a MedCom FHIR package that overrides a shipped one
+//   advis profiles list                            list the MedCom packages loaded and where from
 //   advis send --host H --port P [...] FILE...       send HL7 messages over MLLP, one JSON line per ACK
 //   advis outbox --store FILE list | show | resend | dead-letter   the delivery outbox, for operators
 import { runConvert } from './convert';
@@ -28,8 +28,8 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
 const USAGE = `usage: advis <command> [options]
   convert --site site.json [--store FILE] [--profiles DIR] [--now ISO-8601] [--format json|xml] FILE...
   validate [--profiles DIR] FILE...       validate HospitalNotification Bundles (JSON or XML)
-  profiles install <package.tgz | url>    install a FHIR package (default directory: $ADVIS_FHIR_PACKAGES or ~/.fhir/packages)
-  profiles list                           list installed packages
+  profiles install <package.tgz | url>    install a FHIR package that overrides a shipped one (advis profiles --help)
+  profiles list                           list the MedCom packages loaded: version and source
   send --host H --port P [--tls] [--ca FILE] [--cert FILE --key FILE] [--servername NAME] [--timeout S] FILE...
                                           send HL7 messages over MLLP and print each ACK
   outbox --store FILE list [--status S] [--limit N] | show ID | resend ID | dead-letter ID

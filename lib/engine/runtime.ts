@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { loadSite, type Site } from '../advis/site';
-import { loadProfilePackages } from '../fhir/profiles';
+import { loadProfilePackages, type LoadedPackage } from '../fhir/profiles';
 import { createValidator, type MedComValidator } from '../fhir/validate';
 import { openMemoryStore, openSqliteStore, type AdvisStore } from '../store';
 import { createAdvisEngine, type AdvisEngine } from './engine';
@@ -14,6 +14,8 @@ export interface AdvisRuntime {
   site: Site;
   store: AdvisStore;
   validator: MedComValidator;
+  /** Which MedCom package versions were loaded, and from where. */
+  profiles: readonly LoadedPackage[];
   engine: AdvisEngine;
   close(): void;
 }
@@ -22,7 +24,7 @@ export interface RuntimeOptions {
   site: Site;
   /** SQLite file; ':memory:' for a store that lives only as long as the process. */
   storeFile: string;
-  /** FHIR package directory; default $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
+  /** Override directory for the shipped MedCom packages; default $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
   profiles?: string;
   /**
    * Key of the patient hash. Kept outside the database (e.g. in Node-RED's credentials) it stops someone who holds
@@ -59,7 +61,8 @@ export function readSiteSource(source: { file: string } | { inline: string }): S
 
 export function openAdvisRuntime(options: RuntimeOptions): AdvisRuntime {
   // Profiles first: a missing package is a startup error, before any file is created.
-  const validator = createValidator(loadProfilePackages(options.profiles));
+  const profiles = loadProfilePackages(options.profiles);
+  const validator = createValidator(profiles);
   const store = options.storeFile === ':memory:' ? openMemoryStore() : openSqliteStore(options.storeFile);
   try {
     const engine = createAdvisEngine({
@@ -70,7 +73,7 @@ export function openAdvisRuntime(options: RuntimeOptions): AdvisRuntime {
       ...(options.now ? { now: options.now } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
     });
-    return { site: options.site, store, validator, engine, close: () => store.close() };
+    return { site: options.site, store, validator, profiles: profiles.packages, engine, close: () => store.close() };
   } catch (error) {
     store.close();
     throw error;

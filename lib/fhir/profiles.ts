@@ -1,9 +1,11 @@
-// Loads MedCom's published FHIR packages (StructureDefinitions, ValueSets, CodeSystems) from a FHIR package
-// directory at run time. The profiles are MedCom's publication and are never copied into the project.
+// Loads MedCom's published FHIR packages (StructureDefinitions, ValueSets, CodeSystems) at run time. The package
+// ships them unchanged in lib/fhir/packages (see its README.md); an override directory ($ADVIS_FHIR_PACKAGES, else
+// ~/.fhir/packages, or one given explicitly) can replace any of them: for each required package, a matching version
+// found there wins over the shipped one, and the rest come from the shipped set.
 //
-// Accepted layouts: the standard cache (`~/.fhir/packages/<name>#<version>/package/package.json`), a folder of
-// package folders (`<dir>/<any>/package.json`), or one package folder. A missing directory or a missing required
-// package is an error that says where it looked and how to fix it: validation never silently passes.
+// Accepted override layouts: the standard cache (`~/.fhir/packages/<name>#<version>/package/package.json`), a folder
+// of package folders (`<dir>/<any>/package.json`), or one package folder. A directory named explicitly or by
+// $ADVIS_FHIR_PACKAGES that does not exist is an error (a typo must not silently fall back to the shipped set).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,9 +28,13 @@ export interface FhirPackage {
   dependencies: Record<string, string>;
 }
 
+/** Where a loaded package came from: the set shipped with the engine, or the override directory. */
+export interface LoadedPackage extends FhirPackage {
+  source: 'shipped' | { directory: string };
+}
+
 export interface LoadedPackages {
-  directory: string;
-  packages: FhirPackage[];
+  packages: LoadedPackage[];
   structureDefinitions: Map<string, StructureDefinition>;
   valueSets: Map<string, ValueSet>;
   codeSystems: Map<string, CodeSystem>;
@@ -41,9 +47,22 @@ export class ProfilePackageError extends Error {
   }
 }
 
-/** The package directory to use: the given one, else $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
+/**
+ * The packages shipped with the engine. Resolved from the compiled file (dist/lib/fhir) to the package's own
+ * lib/fhir/packages, which is the same path in the repository and in an installed tarball; tsc copies no data files.
+ */
+export const SHIPPED_PACKAGE_DIRECTORY = path.resolve(__dirname, '..', '..', '..', 'lib', 'fhir', 'packages');
+
+/** The override directory: the given one, else $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
 export function defaultPackageDirectory(dir?: string): string {
   return dir ?? process.env.ADVIS_FHIR_PACKAGES ?? path.join(os.homedir(), '.fhir', 'packages');
+}
+
+/** "hospitalnotification 3.0.2 (shipped), core 2.0.1 (/opt/fhir), …": which version was loaded from where. */
+export function describePackages(packages: readonly LoadedPackage[], shipped = 'shipped'): string {
+  return packages
+    .map((p) => `${p.name.replace(/^medcom\.fhir\.dk\./, '')} ${p.version} (${p.source === 'shipped' ? shipped : p.source.directory})`)
+    .join(', ');
 }
 
 /** Finds every package (a folder with a package.json naming a FHIR package) at or below `dir`, two levels deep. */
@@ -71,27 +90,39 @@ export function findPackages(dir: string): FhirPackage[] {
   return found.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
 }
 
-const INSTALL_HINT = 'install them with "npx advis profiles install <package.tgz | url>" (see README: MedCom profiles)';
-
-/** Loads the MedCom packages from `dir` (see defaultPackageDirectory); throws ProfilePackageError when any is missing. */
-export function loadProfilePackages(dir?: string): LoadedPackages {
+/**
+ * Picks each required package: the newest matching version in the override directory (see defaultPackageDirectory),
+ * else the shipped one. Throws ProfilePackageError when an explicitly named directory does not exist or a required
+ * package is found nowhere.
+ */
+export function selectProfilePackages(dir?: string, shippedDir = SHIPPED_PACKAGE_DIRECTORY): LoadedPackage[] {
   const directory = defaultPackageDirectory(dir);
-  if (!fs.existsSync(directory)) {
-    throw new ProfilePackageError(`the FHIR package directory ${directory} does not exist: ${INSTALL_HINT}`);
+  const named = dir !== undefined || process.env.ADVIS_FHIR_PACKAGES !== undefined;
+  if (named && !fs.existsSync(directory)) {
+    throw new ProfilePackageError(`the FHIR package directory ${directory} does not exist (unset it to use the shipped MedCom packages)`);
   }
-  const all = findPackages(directory);
-  const packages: FhirPackage[] = [];
+  const overrides = fs.existsSync(directory) ? findPackages(directory) : [];
+  const shipped = fs.existsSync(shippedDir) ? findPackages(shippedDir) : [];
+  const packages: LoadedPackage[] = [];
   const missing: string[] = [];
   for (const required of REQUIRED_PACKAGES) {
-    const candidates = all.filter((p) => p.name === required.name && required.version.test(p.version));
-    if (candidates.length) packages.push(candidates[candidates.length - 1]);
+    const matching = (all: FhirPackage[]) => all.filter((p) => p.name === required.name && required.version.test(p.version)).at(-1);
+    const override = matching(overrides);
+    const own = matching(shipped);
+    if (override) packages.push({ ...override, source: { directory } });
+    else if (own) packages.push({ ...own, source: 'shipped' });
     else missing.push(`${required.name} ${required.shown}`);
   }
   if (missing.length) {
-    throw new ProfilePackageError(`the FHIR package directory ${directory} lacks ${missing.join(', ')}: ${INSTALL_HINT}`);
+    throw new ProfilePackageError(`neither ${directory} nor the shipped set (${shippedDir}) holds ${missing.join(', ')}`);
   }
+  return packages;
+}
 
-  const loaded: LoadedPackages = { directory, packages, structureDefinitions: new Map(), valueSets: new Map(), codeSystems: new Map() };
+/** Loads the MedCom packages selectProfilePackages picks. */
+export function loadProfilePackages(dir?: string, shippedDir = SHIPPED_PACKAGE_DIRECTORY): LoadedPackages {
+  const packages = selectProfilePackages(dir, shippedDir);
+  const loaded: LoadedPackages = { packages, structureDefinitions: new Map(), valueSets: new Map(), codeSystems: new Map() };
   for (const pkg of packages) {
     for (const file of fs.readdirSync(pkg.dir)) {
       if (!file.endsWith('.json') || file === 'package.json') continue;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Site } from '../../lib/advis/site';
 import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/engine/runtime';
+import { describePackages } from '../../lib/fhir/profiles';
 import { Holds } from '../holds';
 import type { AdvisSiteNode } from './advis-site-node';
 
@@ -36,13 +37,26 @@ export = function (RED: NodeAPI): void {
     this.loadSite = () =>
       (site ??= readSiteSource(def.siteSource === 'inline' ? { inline: setting(def.site, 'site') } : { file: setting(def.siteFile, 'siteFile') }));
 
-    this.runtime = () =>
-      (runtime ??= openAdvisRuntime({
-        site: this.loadSite(),
-        storeFile: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
-        profiles: def.profiles?.trim() ? setting(def.profiles, 'profiles') : undefined,
-        patientKeySecret: this.credentials?.patientKey,
-      }));
+    // The profiles setting only overrides the shipped packages: empty or an unset ${VAR} (the default is
+    // ${ADVIS_FHIR_PACKAGES}) means no override directory beyond ~/.fhir/packages.
+    const profiles = (): string | undefined => {
+      const v = def.profiles?.trim();
+      return v && !/^\$\{\S+\}$/.test(v) ? v : undefined;
+    };
+
+    this.runtime = () => {
+      if (!runtime) {
+        runtime = openAdvisRuntime({
+          site: this.loadSite(),
+          storeFile: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
+          profiles: profiles(),
+          patientKeySecret: this.credentials?.patientKey,
+        });
+        // Config nodes have no status in the editor: the log says which MedCom versions this site validates against.
+        this.log(RED._('advis-site.log.profiles', { packages: describePackages(runtime.profiles, RED._('advis-site.log.shipped')) }));
+      }
+      return runtime;
+    };
 
     const holds = new Holds();
     this.hold = () => holds.take();

@@ -9,7 +9,8 @@ import { bundleToXml } from '../../lib/fhir/xml';
 import { adtMessage } from '../support/adt';
 import { describeShared, medcomPackages, shared } from '../support/shared';
 
-function advis(args: string[], input?: string, env: Record<string, string> = {}) {
+/** Runs the command; an `undefined` in env removes that variable (spawn leaves it out). */
+function advis(args: string[], input?: string, env: Record<string, string | undefined> = {}) {
   const r = spawnSync(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'advis.js'), ...args], { input, encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -62,10 +63,11 @@ describeShared('advis validate', () => {
     expect(failed.out).to.match(/bad\.json: Bundle\.entry\[2\]\.resource \(Encounter\.class\): FLD is not in the required ValueSet/);
   });
 
-  it('exits 2 with a clear message when the profiles are missing', () => {
-    const r = advis(['validate', '--profiles', tmp(), example()]);
+  it('exits 2 with a clear message when the profile directory it is given does not exist', () => {
+    const nowhere = path.join(tmp(), 'nope');
+    const r = advis(['validate', '--profiles', nowhere, example()]);
     expect(r.code).to.equal(2);
-    expect(r.err).to.match(/lacks medcom\.fhir\.dk\.hospitalnotification.*profiles install/);
+    expect(r.err).to.include(`${nowhere} does not exist`);
   });
 });
 
@@ -82,14 +84,52 @@ describeShared('advis profiles', () => {
     expect(installed.out).to.match(/installed medcom\.fhir\.dk\.hospitalnotification#3\.0\.2/).and.match(/needs medcom\.fhir\.dk\.messaging#2\.1\.0/);
     expect(fs.existsSync(path.join(cache, 'medcom.fhir.dk.hospitalnotification#3.0.2', 'package', 'StructureDefinition-medcom-hospitalNotification-encounter.json'))).to.equal(true);
     const listed = advis(['profiles', 'list', '--dir', cache]);
-    expect(listed.code).to.equal(1);
-    expect(listed.out).to.match(/medcom\.fhir\.dk\.hospitalnotification#3\.0\.2/).and.match(/missing: medcom\.fhir\.dk\.messaging/);
+    expect(listed.code, listed.err).to.equal(0);
+    expect(listed.out).to.include(`medcom.fhir.dk.hospitalnotification  3.0.2  ${cache}\n`).and.include('medcom.fhir.dk.messaging  2.1.0  shipped\n');
   });
 
   it('says why an install fails', () => {
     const r = advis(['profiles', 'install', path.join(tmp(), 'missing.tgz'), '--dir', tmp()]);
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/no package file at/);
+  });
+});
+
+describe('advis profiles and convert with nothing installed', () => {
+  // No $ADVIS_FHIR_PACKAGES and an empty HOME (no ~/.fhir/packages): only the shipped packages are there.
+  const bare = () => ({ HOME: tmp(), ADVIS_FHIR_PACKAGES: undefined });
+  const shippedDir = path.join(process.cwd(), 'lib', 'fhir', 'packages');
+
+  it('lists the shipped packages, and an override directory\'s package beside them', () => {
+    const env = bare();
+    const shippedList = [
+      'medcom.fhir.dk.hospitalnotification  3.0.2  shipped',
+      'medcom.fhir.dk.messaging  2.1.0  shipped',
+      'medcom.fhir.dk.core  2.0.0  shipped',
+      'medcom.fhir.dk.terminology  1.1.1  shipped',
+      'medcom.fhir.dk.acknowledgement  2.0.3  shipped',
+    ];
+    const listed = advis(['profiles', 'list'], undefined, env);
+    expect([listed.code, listed.out]).to.deep.equal([0, `${shippedList.join('\n')}\n`]);
+    const override = tmp();
+    fs.cpSync(path.join(shippedDir, 'messaging-2.1.0'), path.join(override, 'messaging'), { recursive: true });
+    const manifest = path.join(override, 'messaging', 'package.json');
+    fs.writeFileSync(manifest, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifest, 'utf8')), version: '2.1.7' }));
+    const overridden = advis(['profiles', 'list'], undefined, { ...env, ADVIS_FHIR_PACKAGES: override });
+    expect([overridden.code, overridden.out]).to.deep.equal([0, `${[shippedList[0], `medcom.fhir.dk.messaging  2.1.7  ${override}`, ...shippedList.slice(2)].join('\n')}\n`]);
+  });
+
+  it('explains the shipped set and the override rule in advis profiles --help', () => {
+    const r = advis(['profiles', '--help'], undefined, bare());
+    expect(r.code).to.equal(0);
+    expect(r.out).to.include('ship with the engine').and.include('wins over the shipped one');
+  });
+
+  it('converts an A01 into a validated HospitalNotification', () => {
+    const r = advis(['convert', '--site', site, '--now', '2025-12-31T12:00:00+01:00', '-'], adtMessage({ event: 'A01', id: 'B1' }), bare());
+    expect(r.code, r.err).to.equal(0);
+    const [line] = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect([line.advis, line.bundle.resourceType]).to.deep.equal(['STIN', 'Bundle']);
   });
 });
 

@@ -143,13 +143,38 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     expect(error.error!.message).to.include(bad).and.to.include('$.municipalities[0].gln');
   });
 
-  it('reports a missing MedCom profile package as a clear error, not a silent pass', async () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-profiles-'));
-    await helper.load(allNodes, flow({ profiles: empty }));
+  it('validates against the shipped MedCom profiles when nothing is installed, and logs which versions it loaded', async () => {
+    const saved = { HOME: process.env.HOME, ADVIS_FHIR_PACKAGES: process.env.ADVIS_FHIR_PACKAGES };
+    process.env.HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-home-'));
+    delete process.env.ADVIS_FHIR_PACKAGES;
+    try {
+      // The site's default profile setting, with the variable unset.
+      await helper.load(allNodes, flow({ profiles: '${ADVIS_FHIR_PACKAGES}' }));
+      const out = receive('out', 1);
+      helper.getNode('parse1').receive({ payload: A01 });
+      const [stin] = await out;
+      expect(stin.advis).to.include({ advis: 'STIN' });
+      // The helper spies on Node-RED's log; its typings do not declare log().
+      const logSpy = (helper as unknown as { log(): { args: [{ msg?: unknown }][] } }).log();
+      const logged = logSpy.args.map(([entry]) => String(entry.msg));
+      expect(logged).to.include(
+        'MedCom profiles: hospitalnotification 3.0.2 (shipped), messaging 2.1.0 (shipped), core 2.0.0 (shipped), terminology 1.1.1 (shipped), acknowledgement 2.0.3 (shipped)',
+      );
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it('reports a profile directory that does not exist as a clear error, not a silent pass', async () => {
+    const nowhere = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'advis-profiles-')), 'nope');
+    await helper.load(allNodes, flow({ profiles: nowhere }));
     const caught = receive('caught', 1);
     helper.getNode('parse1').receive({ payload: A01 });
     const [error] = await caught;
-    expect(error.error!.message).to.include(empty).and.to.match(/profiles install/);
+    expect(error.error!.message).to.include(`${nowhere} does not exist`);
   });
 
   it('names a site setting whose environment variable is unset', async () => {
