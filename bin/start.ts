@@ -7,7 +7,6 @@
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -29,20 +28,6 @@ function prepareUserDir(): void {
   }
 }
 
-/** The FHIR package directory: $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages, else the team's ../shared copy. */
-function profileDirectory(): string {
-  if (process.env.ADVIS_FHIR_PACKAGES) return process.env.ADVIS_FHIR_PACKAGES;
-  const cache = path.join(os.homedir(), '.fhir', 'packages');
-  const shared = path.resolve(root, '..', 'shared', 'medcom', 'packages');
-  const hasHospitalNotification = (dir: string): boolean =>
-    fs.existsSync(dir) && fs.readdirSync(dir).some((name) => name.startsWith('medcom.fhir.dk.hospitalnotification'));
-  if (!hasHospitalNotification(cache) && fs.existsSync(shared)) {
-    console.log(`advis: MedCom profiles from ${shared} (install your own with "npx advis profiles install <package.tgz|url>")`);
-    return shared;
-  }
-  return cache;
-}
-
 /**
  * The VANS folders under the data folder, created here: the delivery node never creates an outbox folder (a missing
  * one is usually a share that is not mounted), but these stand in for a VANS client that is not there.
@@ -59,7 +44,6 @@ const env = {
   ADVIS_DATA_DIR: dataDir,
   ADVIS_SITE_FILE: process.env.ADVIS_SITE_FILE ?? path.join(userDir, 'site.json'),
   ADVIS_STORE_FILE: process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
-  ADVIS_FHIR_PACKAGES: profileDirectory(),
   ADVIS_MLLP_HOST: process.env.ADVIS_MLLP_HOST ?? '127.0.0.1',
   ADVIS_MLLP_PORT: process.env.ADVIS_MLLP_PORT ?? '2575',
   ADVIS_VANS_OUTBOX: process.env.ADVIS_VANS_OUTBOX ?? vansFolder('out'),
