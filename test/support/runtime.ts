@@ -1,38 +1,49 @@
-// Starts the product the way `npm start` does (dist/bin/start.js: Node-RED's own launcher, this package linked into
-// a fresh data folder, the region flow), on a free loopback port, for end-to-end tests.
-import { spawn } from 'node:child_process';
+// Starts the product the way a user does, `npm start` through npm (Node-RED in the process the start script runs, this
+// package linked into a fresh data folder, the region flow), on free loopback ports, for end-to-end tests. The
+// `prestart` build is left out (`--ignore-scripts` runs the start script alone): the tests run from the dist/ that
+// build would rewrite under them. test/e2e/new-user.test.ts runs the whole `npm install && npm start`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
 import { runtimePackage } from './node-red';
-import { medcomPackages } from './shared';
 
 export interface RunningAdvis {
   base: string;
+  port: number;
   /** The region flow's MLLP port (hl7 in). */
   mllpPort: number;
   dataDir: string;
   log(): string;
-  /** Sends the signal (default SIGTERM: Node-RED closes its nodes first; SIGKILL is a crash) and waits for the exit. */
+  /** The process Node-RED runs in: the one npm's start script started. */
+  nodePid(): number;
+  /** Sends the signal to Node-RED's process (default SIGTERM: Node-RED closes its nodes first; SIGKILL is a crash) and waits until npm exits. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  exitCode(): number | null;
+}
+
+/** The environment of `npm start` in a test: no ADVIS_ settings of the caller's, the runtime package under test. */
+export function startEnvironment(dataDir: string, port: number, mllpPort: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_')));
+  return { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_NODE_RED: runtimePackage, ...extra };
+}
+
+/** Runs `npm start` (or `args`) in `cwd` in its own process group, so a test can always clean up after it. */
+export function spawnNpm(args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 }
 
 /** `dataDir`: start again on the data folder of an earlier run (its flows, store and VANS folders), as after a restart. */
-export async function startAdvis(options: { dataDir?: string } = {}): Promise<RunningAdvis> {
+export async function startAdvis(options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAdvis> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
   const port = await freePort();
   const mllpPort = await freePort();
-  // A clean environment for the product's own settings: start.js decides them from the data folder.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_')));
-  const child = spawn(process.execPath, [path.join(process.cwd(), 'dist', 'bin', 'start.js')], {
-    env: { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_FHIR_PACKAGES: medcomPackages(), ADVIS_NODE_RED: runtimePackage },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so a crash (SIGKILL) takes Node-RED with it
-  });
+  const child = spawnNpm(['start', '--silent', '--ignore-scripts'], process.cwd(), startEnvironment(dataDir, port, mllpPort, options.env));
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 45000;
   while (!/Started flows/.test(log)) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -41,14 +52,15 @@ export async function startAdvis(options: { dataDir?: string } = {}): Promise<Ru
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const nodePid = (): number => {
+    const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+    const pids = ps.stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+    if (pids.length !== 1) throw new Error(`npm (pid ${child.pid}) should have one child, Node-RED; it has ${pids.length}`);
+    return pids[0]!;
+  };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
-    // start.js passes SIGTERM on to Node-RED; a crash must take Node-RED itself, so SIGKILL goes to its process group.
-    if (child.exitCode === null && child.signalCode === null) {
-      if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
-      else child.kill(signal);
-    }
+    if (child.exitCode === null && child.signalCode === null) process.kill(nodePid(), signal);
     await exited;
   };
-  return { base: `http://127.0.0.1:${port}`, mllpPort, dataDir, log: () => log, stop };
+  return { base: `http://127.0.0.1:${port}`, port, mllpPort, dataDir, log: () => log, nodePid, stop, exitCode: () => child.exitCode };
 }

@@ -1,0 +1,83 @@
+// The Node-RED settings of `npm start` and of the container, read from the environment. bin/settings.ts hands them to
+// Node-RED (`--settings`); the launcher calls this first so that a refusal is a one-line message, not a stack trace.
+//
+// The editor and its admin API can deploy any flow, so they never listen beyond loopback unless adminAuth guards
+// them: the official Node-RED image leaves that to the operator, but a hospital network is not the place for an
+// open editor.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The part of Node-RED's settings this product sets (the rest keep Node-RED's defaults). */
+export interface NodeRedSettings {
+  uiHost: string;
+  uiPort: number;
+  userDir: string;
+  flowFile: string;
+  credentialSecret?: string;
+  adminAuth?: { type: 'credentials'; users: { username: string; password: string; permissions: '*' }[] };
+  https?: { key: Buffer; cert: Buffer };
+  editorTheme: { tours: boolean };
+  telemetry: { enabled: boolean };
+}
+
+export class SettingsError extends Error {}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+function adminAuth(env: NodeJS.ProcessEnv): NodeRedSettings['adminAuth'] {
+  const username = env.ADVIS_ADMIN_USER;
+  const password = env.ADVIS_ADMIN_PASSWORD_HASH;
+  if (!username && !password) return undefined;
+  if (!username || !password)
+    throw new SettingsError(
+      'ADVIS_ADMIN_USER and ADVIS_ADMIN_PASSWORD_HASH go together: set both, or neither. ' +
+        '/ ADVIS_ADMIN_USER og ADVIS_ADMIN_PASSWORD_HASH hører sammen: sæt begge eller ingen.',
+    );
+  if (!/^\$2[aby]\$\d\d\$.{53}$/.test(password))
+    throw new SettingsError(
+      'ADVIS_ADMIN_PASSWORD_HASH must be a bcrypt hash (make one with `npx node-red admin hash-pw`), never the password itself. ' +
+        '/ ADVIS_ADMIN_PASSWORD_HASH skal være en bcrypt-hash (lav den med `npx node-red admin hash-pw`), aldrig selve adgangskoden.',
+    );
+  return { type: 'credentials', users: [{ username, password, permissions: '*' }] };
+}
+
+function https(env: NodeJS.ProcessEnv): NodeRedSettings['https'] {
+  const key = env.ADVIS_HTTPS_KEY_FILE;
+  const cert = env.ADVIS_HTTPS_CERT_FILE;
+  if (!key && !cert) return undefined;
+  if (!key || !cert)
+    throw new SettingsError(
+      'ADVIS_HTTPS_KEY_FILE and ADVIS_HTTPS_CERT_FILE go together. / ADVIS_HTTPS_KEY_FILE og ADVIS_HTTPS_CERT_FILE hører sammen.',
+    );
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+}
+
+/** The data folder: `$ADVIS_DATA_DIR`, else `data/` in the package. Node-RED's user directory is `node-red/` in it. */
+export const dataDirectory = (env: NodeJS.ProcessEnv): string =>
+  path.resolve(env.ADVIS_DATA_DIR ?? path.join(__dirname, '..', '..', 'data'));
+
+export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
+  const uiHost = env.ADVIS_HOST ?? '127.0.0.1';
+  const uiPort = Number(env.PORT ?? '1880');
+  if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new SettingsError(`PORT is not a port number: ${env.PORT}`);
+  const auth = adminAuth(env);
+  const tls = https(env);
+  if (!auth && !isLoopback(uiHost))
+    throw new SettingsError(
+      `the editor would listen on ${uiHost} without a login: set ADVIS_ADMIN_USER and ADVIS_ADMIN_PASSWORD_HASH ` +
+        '(README, "Running it in a container"), or keep ADVIS_HOST on 127.0.0.1. ' +
+        `/ editoren ville lytte på ${uiHost} uden login: sæt ADVIS_ADMIN_USER og ADVIS_ADMIN_PASSWORD_HASH, eller behold ADVIS_HOST på 127.0.0.1.`,
+    );
+  return {
+    uiHost,
+    uiPort,
+    userDir: path.join(dataDirectory(env), 'node-red'),
+    flowFile: 'flows.json',
+    // Unset, Node-RED makes a key of its own and keeps it in the user directory (.config.runtime.json).
+    ...(env.NODE_RED_CREDENTIAL_SECRET ? { credentialSecret: env.NODE_RED_CREDENTIAL_SECRET } : {}),
+    ...(auth ? { adminAuth: auth } : {}),
+    ...(tls ? { https: tls } : {}),
+    editorTheme: { tours: false },
+    telemetry: { enabled: false },
+  };
+}
