@@ -8,7 +8,7 @@
 // itself: no child is left behind holding the ports.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dataDirectory, nodeRedSettings, SettingsError } from './node-red-settings';
+import { dataDirectory, nodeRedSettings, SettingsError, type NodeRedSettings } from './node-red-settings';
 
 const root = path.resolve(__dirname, '..', '..');
 const dataDir = dataDirectory(process.env);
@@ -37,7 +37,7 @@ function vansFolder(which: 'out' | 'in'): string {
   return dir;
 }
 
-let settings;
+let settings: NodeRedSettings;
 try {
   settings = nodeRedSettings(process.env);
 } catch (err) {
@@ -61,4 +61,6 @@ const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.j
 const scheme = settings.https ? 'https' : 'http';
 console.log(`advis: Node-RED on ${scheme}://${settings.uiHost}:${settings.uiPort}/ with data in ${dataDir}`);
 process.argv = [process.execPath, redJs, '--settings', path.join(__dirname, 'settings.js'), '--userDir', userDir, settings.flowFile];
+// Node-RED's launcher runs when it is loaded, from the package ADVIS_NODE_RED names at run time.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 require(redJs);
