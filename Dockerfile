@@ -13,15 +13,16 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 # Node-RED is a development dependency of the node package (a palette installs nodes into a Node-RED that is already
-# there); the image is that Node-RED, so it goes back in after the pruning.
+# there); the image brings its own, the version the lockfile tests, in a folder of its own (ADVIS_NODE_RED).
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
- && npm install --no-save --omit=dev --no-audit --no-fund "node-red@$(node -p "require('./package-lock.json').packages['node_modules/node-red'].version")"
+ && npm install --prefix /opt/node-red --no-audit --no-fund "node-red@$(node -p "require('./package-lock.json').packages['node_modules/node-red'].version")"
 
 FROM node:22-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tzdata && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data && chown 1000:1000 /data
 WORKDIR /usr/src/advis
+COPY --from=build /opt/node-red /opt/node-red
 COPY --from=build --chown=1000:1000 /usr/src/advis/package.json ./
 COPY --from=build --chown=1000:1000 /usr/src/advis/node_modules ./node_modules
 COPY --from=build --chown=1000:1000 /usr/src/advis/dist ./dist
@@ -35,6 +36,7 @@ ENV ADVIS_MLLP_HOST=0.0.0.0
 ENV PORT=1880
 ENV ADVIS_MLLP_PORT=2575
 ENV UV_THREADPOOL_SIZE=32
+ENV ADVIS_NODE_RED=/opt/node-red/node_modules/node-red
 USER 1000:1000
 VOLUME ["/data"]
 EXPOSE 1880 2575

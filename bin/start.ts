@@ -56,7 +56,7 @@ Object.assign(process.env, {
   ADVIS_VANS_OUTBOX: process.env.ADVIS_VANS_OUTBOX ?? vansFolder('out'),
   ADVIS_VANS_INBOX: process.env.ADVIS_VANS_INBOX ?? vansFolder('in'),
 });
-// ADVIS_NODE_RED picks another installed Node-RED package (the tests run the 5.x alias this way).
+// ADVIS_NODE_RED picks another Node-RED: a package name (the tests run the 5.x alias) or a folder (the container).
 const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);
 const scheme = settings.https ? 'https' : 'http';
 console.log(`advis: Node-RED on ${scheme}://${settings.uiHost}:${settings.uiPort}/ with data in ${dataDir}`);

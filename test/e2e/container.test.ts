@@ -66,6 +66,7 @@ describe(`the container (${runtimePackage}, its Dockerfile's ENV and CMD run for
     expect(image.user).to.equal('1000:1000');
     expect(image.volumes).to.deep.equal(['/data']);
     expect(image.env).to.include({ TZ: 'Europe/Copenhagen', ADVIS_DATA_DIR: '/data', ADVIS_HOST: '0.0.0.0', ADVIS_MLLP_HOST: '0.0.0.0' });
+    expect(image.env.ADVIS_NODE_RED).to.equal('/opt/node-red/node_modules/node-red'); // here: the runtime under test
     expect(image.cmd).to.deep.equal(['node', 'dist/bin/start.js']);
     expect(image.healthcheck).to.deep.equal(['node', 'dist/bin/healthcheck.js']);
   });
