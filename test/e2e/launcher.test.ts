@@ -103,7 +103,7 @@ describe(`npm start under a supervisor (${runtimePackage}, real runtime)`, funct
     advis = await startAdvis({ env: { NODE_RED_CREDENTIAL_SECRET: secret } });
     expect(advis.log()).not.to.match(/system-generated key/);
     const flows = (await (await fetch(`${advis.base}/flows`)).json()) as object[];
-    const rest = { id: 'rest1', type: 'medcom-rest', name: 'municipality', url: 'https://fhir.example/fhir', auth: 'oauth2', credentials: { clientSecret: 'the-client-secret' } };
+    const rest = { id: 'rest1', type: 'medcom-rest', name: 'municipality', url: 'https://fhir.example/fhir', authType: 'oauth2', credentials: { clientSecret: 'the-client-secret' } };
     const deployed = await fetch(`${advis.base}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' }, body: JSON.stringify([...flows, rest]) });
     expect(deployed.ok, String(deployed.status)).to.equal(true);
     const stored = JSON.parse(fs.readFileSync(path.join(advis.dataDir, 'node-red', 'flows_cred.json'), 'utf8')) as { $: string };

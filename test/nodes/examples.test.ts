@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { coreNode, helper, nodes, runtimePackage } from '../support/node-red';
 import { describeShared, medcomPackages } from '../support/shared';
+import { startFhirReceiver } from '../support/fhir-receiver';
 import { startSftpServer } from '../support/sftp-server';
 
 type FlowNode = { id: string; type: string; wires?: string[][] };
@@ -98,6 +99,26 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     } finally {
       await helper.unload();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('example "medcom out - deliver over FHIR REST" posts the STIN with a token got by OAuth2 client credentials, the secret a credential', async () => {
+    const receiver = await startFhirReceiver({ auth: { type: 'oauth2', clientId: 'region-h', clientSecret: 'client-s3cret' } });
+    const settings = { ADVIS_FHIR_URL: receiver.base, ADVIS_OAUTH_TOKEN_URL: receiver.tokenUrl, ADVIS_OAUTH_CLIENT_ID: 'region-h' };
+    try {
+      Object.assign(process.env, settings);
+      const file = path.join('examples', 'medcom out - deliver over FHIR REST.json');
+      expect(fs.readFileSync(file, 'utf8')).not.to.include('client-s3cret');
+      await helper.load([...core, nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomRest], loadFlow(file), { exrest: { clientSecret: 'client-s3cret' } });
+      const acknowledged = new Promise<void>((resolve) => helper.getNode('d2').on('input', (msg) => (msg as { topic: string }).topic === 'acknowledged' && resolve()));
+      helper.getNode('i1').receive({});
+      await acknowledged;
+      expect(receiver.tokenRequests.map((t) => t.granted)).to.deep.equal([true]);
+      expect(receiver.received.map((m) => [m.answer, m.problems])).to.deep.equal([['ok', []]]);
+    } finally {
+      await helper.unload();
+      for (const key of Object.keys(settings)) delete process.env[key];
+      await receiver.close();
     }
   });
 
