@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 // What each lib/ folder may import of the other lib/ folders: `all` for values and types, `types` for types only
 // (a type import is erased at compile time, so it adds no runtime dependency between the layers).
-const LAYERS = {
+export const LAYERS = {
   hl7: {},
   advis: { hl7: 'all' },
   fhir: { advis: 'all', hl7: 'all' },

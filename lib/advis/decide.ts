@@ -1,4 +1,4 @@
-// The advis rules (spec/advis-rules.md §3): given one ADT event and what the municipality has been told about the
+// The advis rules (docs/mapping.md §3): given one ADT event and what the municipality has been told about the
 // stay so far, which HospitalNotification to send, if any, and what the stay looks like afterwards.
 //
 // Pure: no clock, no storage, no ids of its own (the caller passes `newId`), so every rule is a plain function of
@@ -31,7 +31,7 @@ export type Decision =
 /** How long after a stay ended by a transfer the receiving hospital's admission still counts as that transfer. */
 const TRANSFER_WINDOW_HOURS = 24;
 
-/** Events that never give an advis (spec §3). */
+/** Events that never give an advis (docs/mapping.md §3). */
 const IGNORED_EVENTS = new Set(['A05', 'A14', 'A38', 'A54', 'A55']);
 
 type Handler = (ctx: Context) => Decision;
@@ -243,7 +243,7 @@ function discharge(ctx: Context): Decision {
   const cls = stay.encounter.class;
   return followUp(ctx, stay, {
     advis: death ? 'MORS' : 'SLHJ',
-    // MORS repeats the activity of the message before it (DIGEST §3 "current activity").
+    // MORS repeats the activity of the message before it (HospitalNotification IG, "current activity").
     activity: death ? currentActivity(stay) : cls === 'IMP' ? 'discharge-inpatient-home' : 'discharge-emergency-home',
     encounter,
     receiver: ctx.receiver,

@@ -1,4 +1,4 @@
-// Why an ADT message gave no advis: a closed list (DESIGN.md "Contracts worth keeping stable"), so every message
+// Why an ADT message gave no advis: a closed list (docs/architecture.md, "Contracts"), so every message
 // has a traceable outcome that flows, audits and dashboards can switch on. docs/mapping.md documents each code.
 
 export const NO_ADVIS_REASONS = {

@@ -47,7 +47,7 @@ export interface SiteConfig {
   hospitals: SiteHospital[];
   departments: SiteDepartment[];
   municipalities: SiteMunicipality[];
-  /** Overrides of the ADT field sources and code lists (spec §2). */
+  /** Overrides of the ADT field sources and code lists (docs/mapping.md §1). */
   adt?: Partial<AdtSources>;
 }
 

@@ -1,7 +1,7 @@
 // The advis vocabulary: advis types, what has been sent for a stay, and the decisions the rules return.
-// Plain data only; `msg.advis` in a flow is an AdvisOutcome and is part of the public contract (DESIGN.md).
+// Plain data only; `msg.advis` in a flow is an AdvisOutcome and is part of the public contract (docs/architecture.md, "Contracts").
 
-/** The six start/end/leave/death advis types (spec §1). */
+/** The six start/end/leave/death advis types (docs/mapping.md §3). */
 export type BaseAdvisType = 'STAA' | 'STIN' | 'STOR' | 'SLOR' | 'SLHJ' | 'MORS';
 /** Every advis type: the six, their corrections (RE_) and cancellations (AN_). */
 export type AdvisType = BaseAdvisType | `RE_${BaseAdvisType}` | `AN_${BaseAdvisType}`;

@@ -1,6 +1,6 @@
 // Builds a MedCom HospitalNotification message (IG 3.0.x): a Bundle of type message with the MessageHeader first,
 // then Patient, Encounter, the Organizations every reference needs, and the stay's Provenance chain plus one new
-// Provenance for this message (DIGEST.md §2–§4, spec §1).
+// Provenance for this message (docs/mapping.md §2–§3).
 //
 // The builder decides nothing: the rules (lib/advis) say which advis, with which Encounter values, to whom. It only
 // turns that into FHIR exactly as MedCom's 3.0.2 examples do, so every Bundle it makes validates against the profiles.

@@ -1,5 +1,5 @@
-// The MedCom layer: what MedCom's profiles mean that a generic profile walk does not see (research/experiments-node22.md
-// §1b). Used by the validator (validate.ts) and, unchanged, by the Medplum-based oracle the tests compare it with.
+// The MedCom layer: what MedCom's profiles mean that a generic profile walk does not see (docs/architecture.md,
+// "Dependency choices"). Used by the validator (validate.ts) and, unchanged, by the Medplum-based oracle the tests compare it with.
 //  1. patchSnapshot rewrites the snapshots Medplum's parser misreads: nested slices (`destination:primary.extension:use`),
 //     slices under an already sliced ancestor, `$this.` discriminator paths, and type-profiled slices whose
 //     discriminating `system` lives in a dk-core identifier profile that MedCom does not publish (grafted in);

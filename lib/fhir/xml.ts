@@ -1,5 +1,5 @@
 // FHIR XML, the other wire format MedCom receivers must accept: JSON ⇄ XML through FHIR.js, which matched MedCom's
-// own XML examples element for element (research/experiments-node22.md §2).
+// own XML examples element for element (docs/architecture.md, "Dependency choices").
 //
 // Reading XML (acknowledgements, `advis validate`) must not reach out: FHIR.js parses with xml-js over sax, a
 // non-validating parser that reads no DTD and expands no external entity; a document with a DOCTYPE is refused

@@ -1,6 +1,6 @@
 // The AdtEvent: one HL7 v2 ADT message read into plain, documented JSON (`msg.adt` in a flow).
 //
-// This is a public contract (DESIGN.md "Contracts worth keeping stable"): integration engineers fix site quirks
+// This is a public contract (docs/architecture.md, "Contracts"): integration engineers fix site quirks
 // between `adt parse` and `advis` by editing these fields, so they are versioned and only ever extended.
 // Every time is ISO 8601 with the Europe/Copenhagen offset (+01:00 / +02:00) unless the message carried its own.
 

@@ -1,4 +1,4 @@
-// Where a site's ADT messages carry each piece of information (spec §2), with the defaults.
+// Where a site's ADT messages carry each piece of information (docs/mapping.md §1), with the defaults.
 //
 // No public Danish HL7 v2 ADT profile exists, so every convention is a default a site can override in the `adt`
 // section of its site configuration. Field paths are written `SEG-F[.C[.S]]`, 1-based like the standard.

@@ -1,4 +1,4 @@
-// HL7 v2 ADT → AdtEvent: reads the fields spec/advis-rules.md §2 names, from the sources a site configures, into the
+// HL7 v2 ADT → AdtEvent: reads the fields docs/mapping.md §1 names, from the sources a site configures, into the
 // plain JSON the rules decide on (`msg.adt`). Every convention is a default in AdtSources, because no public Danish
 // HL7 v2 ADT profile exists.
 //

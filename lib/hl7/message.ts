@@ -1,7 +1,7 @@
 // The HL7 v2 tokenizer: one message's text or bytes → segments, fields, repetitions, components, subcomponents, with
 // escapes decoded on read.
 //
-// Hand-written rather than taken from a library (DESIGN.md; research/experiments-node22.md §3, measured on the 54
+// Hand-written rather than taken from a library (docs/architecture.md, "Dependency choices"; measured on the 54
 // samples): node-hl7-client returns only the first component of a field and the first subcomponent of a component,
 // trims values, silently misreads mixed CR/LF line ends and decodes `\Xhh\` bytes one by one as Latin-1 (so `\XC3A6\`
 // becomes "Ã¦", not "æ"); Medplum's Hl7Message decodes no escapes at all; none of them strips a byte-order mark. The

@@ -1,6 +1,6 @@
 // MLLP framing (HL7 v2 Minimal Lower Layer Protocol): each message travels as <VT> bytes <FS><CR>.
 //
-// Hand-written (DESIGN.md; research/experiments-node22.md §4): the Node.js listeners measured either delivered a message
+// Hand-written (docs/architecture.md, docs/mllp.md): the Node.js listeners measured either delivered a message
 // twice (node-hl7-server 2.5), lost a valid frame that shared a read with a bad one (@medplum/hl7), or had no frame
 // size limit at all. The framer below works on bytes, so a frame split anywhere, even inside a multi-byte UTF-8
 // character, is joined before anything is decoded; several frames in one read come out one by one, in order.

@@ -1,11 +1,11 @@
 // The MLLP sender: sends HL7 messages one at a time to another MLLP endpoint (plain TCP or TLS) and awaits each ACK.
 // Used by the `hl7 out` node and `advis send`.
 //
-// Own code on node:net/node:tls and the project's framer rather than node-hl7-client 4.0.0, which DESIGN.md names for
+// Own code on node:net/node:tls and the project's framer rather than node-hl7-client 4.0.0, which the first design named for
 // this job: measured here (see docs/mllp.md), once the peer has closed an idle connection, node-hl7-client writes the
 // next message into the closed socket and reports nothing, no error, no reconnect, no ACK: the message is silently
 // lost, which an interface engine cannot accept; with its default waitAck, a send made while an ACK is pending also
-// livelocks (research/experiments-node22.md §4). node-hl7-client stays the real peer our listener is tested against.
+// livelocks. node-hl7-client stays the real peer our listener is tested against.
 //
 // One message is in flight at a time, so an ACK always belongs to the message just sent (MSA-2 is checked too). A
 // closed or broken connection is opened again on the next send; a message is never written twice by this code: when

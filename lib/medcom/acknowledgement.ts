@@ -1,4 +1,4 @@
-// MedCom Acknowledgement (IG 2.0.3, DIGEST.md §7): reading the acknowledgements municipalities return for our
+// MedCom Acknowledgement (IG 2.0.3; docs/delivery.md): reading the acknowledgements municipalities return for our
 // HospitalNotifications, and building them for simulators and tests.
 //
 // An acknowledgement is correlated by MessageHeader.response.identifier, which quotes the MessageHeader.id of the

@@ -1,4 +1,4 @@
-// The VANSEnvelope 1.0.4 around every MedCom FHIR message on the VANS network (DIGEST.md §6; MedCom governance
+// The VANSEnvelope 1.0.4 around every MedCom FHIR message on the VANS network (docs/delivery.md; MedCom governance
 // "FHIR messages and network envelopes", "Reliable messaging using VANSEnvelope"), and the envelopes that come back
 // to the inbox: VANS receipts and envelopes holding MedCom Acknowledgements.
 //

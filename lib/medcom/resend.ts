@@ -1,4 +1,4 @@
-// MedCom's reliable-messaging rules for the sender, as pure decisions (DIGEST.md §7; governance 020, 032, 040, 043;
+// MedCom's reliable-messaging rules for the sender, as pure decisions (MedCom governance 020, 032, 040, 043;
 // docs/delivery.md says where those documents disagree and what is chosen here). The delivery worker owns the clock,
 // the store and the network; these functions only say what to do next.
 //

@@ -1,10 +1,10 @@
 // The AdvisStore on SQLite through better-sqlite3: one file per site, opened by the site's config node or the command
 // line. better-sqlite3 rather than node:sqlite because Node 22 still marks node:sqlite experimental (a warning in
-// every Node-RED log) and better-sqlite3 ships prebuilt binaries with a stable `transaction()` (DESIGN.md).
+// every Node-RED log) and better-sqlite3 ships prebuilt binaries with a stable `transaction()` (docs/architecture.md).
 //
 // Durability: write-ahead logging with synchronous=FULL, so each commit is fsynced before `commit` returns. With
 // NORMAL a power cut may lose the last commits, and the engine acknowledges the EPR after the commit: a lost commit
-// would be an advis nobody resends. FULL measured ~4.4k commits/s (research/experiments-node22.md §5), far above
+// would be an advis nobody resends. FULL measured ~4.4k commits/s on a development machine, far above
 // ADT volumes.
 //
 // The in-memory store for tests is this same code on ':memory:', so tests exercise the real SQL.
