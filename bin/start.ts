@@ -14,14 +14,22 @@ const root = path.resolve(__dirname, '..', '..');
 const dataDir = dataDirectory(process.env);
 const userDir = path.join(dataDir, 'node-red');
 
+/** The ready-made flow copied in on the first start: `$ADVIS_FLOW` names one in flows/ (region, region-rest). */
+const flow = process.env.ADVIS_FLOW ?? 'region';
+
 function prepareUserDir(): void {
+  if (!/^[a-z0-9-]+$/.test(flow) || !fs.existsSync(path.join(root, 'flows', `${flow}.json`))) {
+    const known = fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json') && !f.endsWith('.site.json')).map((f) => f.slice(0, -5));
+    console.error(`advis: ADVIS_FLOW=${flow} is not one of the ready-made flows: ${known.join(', ')} / ADVIS_FLOW=${flow} er ikke et af de færdige flows`);
+    process.exit(1);
+  }
   fs.mkdirSync(path.join(userDir, 'node_modules', '@advis-engine'), { recursive: true });
   const pkg = path.join(userDir, 'package.json');
   if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, JSON.stringify({ name: 'advis-node-red-data', private: true }, null, 2) + '\n');
   const link = path.join(userDir, 'node_modules', '@advis-engine', 'node-red');
   fs.rmSync(link, { force: true, recursive: true });
   fs.symlinkSync(root, link, 'dir');
-  for (const [from, to] of [['region.json', 'flows.json'], ['region.site.json', 'site.json']]) {
+  for (const [from, to] of [[`${flow}.json`, 'flows.json'], ['region.site.json', 'site.json']]) {
     const target = path.join(userDir, to);
     if (!fs.existsSync(target)) fs.copyFileSync(path.join(root, 'flows', from), target);
   }

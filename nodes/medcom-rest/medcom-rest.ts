@@ -1,6 +1,8 @@
 // The `medcom-rest` config node: a municipality's (or a gateway's) FHIR endpoint. It owns the HTTP client (keep-alive
 // connections, an OAuth 2.0 token), made on first use and shared by the nodes that deliver through it. Passwords,
-// tokens and client secrets live in Node-RED's credentials only; TLS comes from a tls-config node.
+// tokens and client secrets live in Node-RED's credentials, or in an environment variable the node names (a flow
+// shipped to many machines carries no credentials, and a container gets its secrets from the environment); TLS comes
+// from a tls-config node.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { RestSink, type RestAuth, type TlsOptions, type Transport } from '../../lib/delivery';
 import type { TlsConfigNode } from '../hl7-listener/hl7-listener-node';
@@ -16,6 +18,8 @@ interface MedcomRestDef extends NodeDef {
   clientId: string;
   scope: string;
   clientAuth: 'basic' | 'body';
+  /** The environment variable that holds the password, token or client secret when the credential is empty. */
+  secretEnv?: string;
   tls: string;
   connectTimeout: string | number;
   timeout: string | number;
@@ -41,20 +45,26 @@ export = function (RED: NodeAPI): void {
     const credentials = this.credentials ?? {};
 
     const auth = (): RestAuth => {
+      const variable = def.secretEnv?.trim();
       const secret = (value: string | undefined, name: string): string => {
+        if (value) return value;
+        if (variable && process.env[variable]) return process.env[variable]!;
+        throw new Error(variable ? `the ${name} for the FHIR endpoint is not set, in its credentials or in $${variable}` : `the ${name} for the FHIR endpoint is not set`);
+      };
+      const required = (value: string | undefined, name: string): string => {
         if (!value) throw new Error(`the ${name} for the FHIR endpoint is not set`);
         return value;
       };
       switch (def.authType) {
         case 'basic':
-          return { type: 'basic', username: secret(def.username?.trim(), 'user name'), password: secret(credentials.password, 'password') };
+          return { type: 'basic', username: required(def.username?.trim(), 'user name'), password: secret(credentials.password, 'password') };
         case 'bearer':
           return { type: 'bearer', token: secret(credentials.token, 'bearer token') };
         case 'oauth2':
           return {
             type: 'oauth2',
-            tokenUrl: secret(def.tokenUrl?.trim(), 'token URL'),
-            clientId: secret(def.clientId?.trim(), 'client id'),
+            tokenUrl: required(def.tokenUrl?.trim(), 'token URL'),
+            clientId: required(def.clientId?.trim(), 'client id'),
             clientSecret: secret(credentials.clientSecret, 'client secret'),
             ...(def.scope?.trim() && { scope: def.scope.trim() }),
             clientAuth: def.clientAuth === 'body' ? 'body' : 'basic',

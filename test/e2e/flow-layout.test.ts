@@ -33,20 +33,21 @@ declare const RED: {
   workspaces: { active(): string };
 };
 
-interface Box { label: string; left: number; top: number; right: number; bottom: number }
+interface Box { node: string; label: string; left: number; top: number; right: number; bottom: number }
 
 /** The drawn boxes of the active tab: each node's box and, where it shows one, its status text. */
 async function drawnBoxes(page: Page): Promise<Box[]> {
   return page.evaluate(() => {
-    const boxes: { label: string; left: number; top: number; right: number; bottom: number }[] = [];
+    const boxes: { node: string; label: string; left: number; top: number; right: number; bottom: number }[] = [];
     for (const group of Array.from(document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group'))) {
-      const id = (group as SVGGElement).id;
+      const node = (group as SVGGElement).id;
+      const id = `"${group.querySelector('.red-ui-flow-node-label')?.textContent ?? node}"`;
       const rect = group.querySelector('rect.red-ui-flow-node')!.getBoundingClientRect();
-      boxes.push({ label: id, left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom });
+      boxes.push({ node, label: id, left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom });
       const status = group.querySelector('g.red-ui-flow-node-status-group') as SVGGElement | null;
       if (status && status.style.display !== 'none') {
         const s = status.getBoundingClientRect();
-        if (s.width > 0) boxes.push({ label: `${id} status`, left: s.left, top: s.top, right: s.right, bottom: s.bottom });
+        if (s.width > 0) boxes.push({ node, label: `${id} status`, left: s.left, top: s.top, right: s.right, bottom: s.bottom });
       }
     }
     return boxes;
@@ -58,7 +59,7 @@ function overlaps(boxes: Box[]): string[] {
   for (let i = 0; i < boxes.length; i++)
     for (let j = i + 1; j < boxes.length; j++) {
       const [a, b] = [boxes[i]!, boxes[j]!];
-      if (a.label.split(' ')[0] === b.label.split(' ')[0]) continue; // a node and its own status
+      if (a.node === b.node) continue; // a node and its own status
       if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) found.push(`${a.label} × ${b.label}`);
     }
   return found;
