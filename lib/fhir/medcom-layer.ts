@@ -300,15 +300,23 @@ function reportEmpty(value: unknown, path: string, issues: ValidationIssue[]): v
   }
 }
 
-/** MessageHeader first; every reference the message relies on resolves to an entry; Provenance points at MessageHeaders. */
+/**
+ * MessageHeader first; every reference the message relies on resolves to an entry; Provenance points at MessageHeaders.
+ *
+ * A Provenance agent need not resolve: FHIR does not require a message Bundle's references to resolve (the HL7
+ * validator reports it as information), and MedCom's own TouchStone examples (HospitalNotification_Ex_*) carry the
+ * chain without the organisations that sent the earlier messages, one (MORS_L) without the current sender's. It is a
+ * warning, so a Bundle or an acknowledgement from another system is not rejected for it; the engine's own Bundles
+ * carry every organisation they reference (test/fhir/validate.test.ts checks they give no such warning).
+ */
 export function checkMessageStructure(entries: BundleEntry[], issues: ValidationIssue[]): void {
   if (entries[0]?.resource?.resourceType !== 'MessageHeader') {
     issues.push({ severity: 'error', path: 'Bundle.entry[0].resource', message: 'the MessageHeader must be the first entry of a message' });
   }
   const present = new Set(entries.map((e) => e.resource && `${e.resource.resourceType}/${e.resource.id}`));
-  const must = (ref: string | undefined, path: string): void => {
+  const must = (ref: string | undefined, path: string, severity: ValidationIssue['severity'] = 'error'): void => {
     if (ref === undefined) return;
-    if (!present.has(ref)) issues.push({ severity: 'error', path, message: `the reference ${ref} does not resolve to an entry of the Bundle`, rule: 'bundled-reference' });
+    if (!present.has(ref)) issues.push({ severity, path, message: `the reference ${ref} does not resolve to an entry of the Bundle`, rule: 'bundled-reference' });
   };
   const messageHeaderRef = (ref: string | undefined, path: string): void => {
     if (ref !== undefined && !/^MessageHeader\/[A-Za-z0-9\-.]{1,64}$/.test(ref)) {
@@ -334,7 +342,7 @@ export function checkMessageStructure(entries: BundleEntry[], issues: Validation
       case 'Provenance':
         ((r.target as unknown[]) ?? []).forEach((t, j) => messageHeaderRef(ref(t), `${at}.target[${j}]`));
         ((r.entity as { what?: unknown }[]) ?? []).forEach((e, j) => messageHeaderRef(ref(e.what), `${at}.entity[${j}].what`));
-        ((r.agent as { who?: unknown }[]) ?? []).forEach((a, j) => must(ref(a.who), `${at}.agent[${j}].who`));
+        ((r.agent as { who?: unknown }[]) ?? []).forEach((a, j) => must(ref(a.who), `${at}.agent[${j}].who`, 'warning'));
         break;
     }
   });

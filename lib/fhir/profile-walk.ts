@@ -71,6 +71,12 @@ interface CompiledInvariant {
   message: string;
   test: ((value: unknown) => boolean | undefined) | undefined;
   atom: FhirPathAtom;
+  /**
+   * An empty result passes. For a data type's own invariants: written for values that have the parts they compare,
+   * they are empty, not false, where those parts are absent (R4's ref-1 on a Reference with only an identifier;
+   * R5 rewrote it as `reference.exists() implies …` to say so).
+   */
+  emptyPasses?: true;
 }
 
 interface CompiledProperty {
@@ -81,6 +87,8 @@ interface CompiledProperty {
   /** For a plain key: the JSON names it may have (and their `_name`), each with the type it means. */
   candidates: { name: string; extension: string; type: string; resource: boolean }[];
   invariants: CompiledInvariant[];
+  /** The invariants of each value type that the element's own do not repeat, by type name (see `typeInvariants`). */
+  typeInvariants: Map<string, CompiledInvariant[]>;
   valueSet: string | undefined;
   slicing: SlicingRules | undefined;
   specified: boolean;
@@ -88,8 +96,15 @@ interface CompiledProperty {
 
 interface CompiledType {
   schema: InternalTypeSchema;
-  /** The type's own invariants, checked when it is the root of a walk. */
+  /**
+   * The type's own invariants: checked when it is the root of a walk, and, for a data type (Period, ContactPoint,
+   * Reference, …), on every value of it. An R4 snapshot copies a data type's invariants onto the elements of that
+   * type only for Extension; per-1 (Period start ≤ end), cpt-2, ref-1 and the others live on the data type alone, and
+   * Medplum's validator, like a walk of the elements' constraints, never evaluates them.
+   */
   invariants: CompiledInvariant[];
+  /** A data type (not a resource, not a BackboneElement of one): its invariants hold wherever it is used. */
+  dataType: boolean;
   properties: CompiledProperty[];
   /** The plain properties by each JSON name they may have (`valueString`, `_valueString`, …). */
   byName: Map<string, CompiledProperty[]>;
@@ -131,7 +146,7 @@ export class ProfileWalker {
   private compile(schema: InternalTypeSchema): CompiledType {
     let compiled = this.compiled.get(schema);
     if (compiled) return compiled;
-    compiled = { schema, invariants: this.invariants(schema.constraints), properties: [], byName: new Map(), required: [], nested: [], children: new Map(), choices: new Map() };
+    compiled = { schema, invariants: this.invariants(schema.constraints), dataType: false, properties: [], byName: new Map(), required: [], nested: [], children: new Map(), choices: new Map() };
     this.compiled.set(schema, compiled); // before the children: types refer to themselves (Extension.extension)
     for (const [key, element] of Object.entries(schema.elements)) {
       // Medplum names the JSON property after the element's path, not the key (Medplum's getTypedPropertyValueWithSchema).
@@ -150,6 +165,7 @@ export class ProfileWalker {
         segments: key.includes('.') ? key.split('.') : undefined,
         candidates,
         invariants: this.invariants(element.constraints),
+        typeInvariants: new Map(),
         valueSet: element.binding?.strength === 'required' ? element.binding.valueSet : undefined,
         slicing: element.slicing,
         specified: !!(element.pattern || element.fixed),
@@ -291,17 +307,35 @@ export class ProfileWalker {
       }
     }
     for (const value of found) {
-      if (Array.isArray(value)) {
-        for (const v of value) if (!isPrimitive(v.type)) this.walkObject(v, this.child(type, v.type), path, state, true);
-      } else if (value !== undefined && !isPrimitive(value.type)) this.walkObject(value, this.child(type, value.type), path, state, true);
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (v === undefined || isPrimitive(v.type)) continue;
+        const child = this.child(type, v.type);
+        if (child.dataType) {
+          const own = this.typeInvariants(property, child);
+          if (own.length) this.checkInvariants(v, own, state);
+        }
+        this.walkObject(v, child, path, state, true);
+      }
     }
+  }
+
+  /** A data type's invariants that `property`'s own constraints do not already check. */
+  private typeInvariants(property: CompiledProperty, type: CompiledType): CompiledInvariant[] {
+    let own = property.typeInvariants.get(type.schema.name);
+    if (!own) {
+      own = type.invariants.filter((i) => !property.invariants.some((p) => p.key === i.key)).map((i) => ({ ...i, emptyPasses: true as const }));
+      property.typeInvariants.set(type.schema.name, own);
+    }
+    return own;
   }
 
   /** The compiled type of a value inside `parent`: one of its inner types (BackboneElements), else the data type. */
   private child(parent: CompiledType, name: string): CompiledType {
     let compiled = parent.children.get(name);
     if (!compiled) {
-      compiled = this.compile(parent.schema.innerTypes.find((t) => t.name === name) ?? getDataType(name));
+      const inner = parent.schema.innerTypes.find((t) => t.name === name);
+      compiled = this.compile(inner ?? getDataType(name));
+      if (!inner && compiled.schema.kind === 'complex-type') compiled.dataType = true;
       parent.children.set(name, compiled);
     }
     return compiled;
@@ -317,7 +351,7 @@ export class ProfileWalker {
         if (isResource(state.root.value)) variables['%rootResource'] = state.root;
         try {
           const result = invariant.atom.eval({ variables }, [value]);
-          ok = result.length === 1 && result[0].value?.valueOf() === true;
+          ok = result.length === 1 ? result[0].value?.valueOf() === true : result.length === 0 && invariant.emptyPasses === true;
         } catch {
           state.issues.push({ severity: 'error', expression: value.path, message: 'Error evaluating invariant expression', rule: invariant.key });
           ok = false;

@@ -1,8 +1,10 @@
 // HL7 v2 times (TS/DTM: YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]) → ISO 8601 with an offset, as MedCom wants.
 //
 // A time without an offset is Danish wall-clock time (Europe/Copenhagen, from luxon's zone data), and the result
-// carries the offset that applied then: +01:00 in winter, +02:00 in summer. A time with an offset keeps its instant
-// and its offset. Missing parts count from the start: a date alone is local midnight, seconds default to 00, and
+// carries the offset that applied then: +01:00 in winter, +02:00 in summer. A time with an offset (`+0000`, `-0500`,
+// or the `Z` some EPRs send although HL7 v2 has no such form) keeps its instant and is written as Copenhagen's clocks
+// showed it, with Copenhagen's offset: MedCom (and TouchStone PF-send-tec-04) wants every time in Danish local time
+// with +01:00/+02:00, whatever offset the EPR used. Missing parts count from the start: a date alone is local midnight, seconds default to 00, and
 // fractions of a second are kept to the millisecond (truncated, never rounded into the next second).
 //
 // The two daylight-saving edges, where wall-clock time does not name one instant:
@@ -25,7 +27,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-const FORMAT = 'the format is YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]';
+const FORMAT = 'the format is YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ|Z]';
 
 /**
  * Converts an HL7 TS/DTM value to ISO 8601 (always to the second, milliseconds when sent, with the offset); an empty
@@ -36,8 +38,10 @@ export function hl7TimeToIso(value: string, field: string): string | null {
   const text = value.trim();
   if (text === '' || text === '""') return null;
   // Read by hand rather than with a regular expression: this runs for half a dozen fields of every message.
-  let zoneAt = text.length;
-  for (let i = 4; i < text.length; i++) {
+  const zulu = text.endsWith('Z');
+  const end = zulu ? text.length - 1 : text.length;
+  let zoneAt = end;
+  for (let i = 4; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x2b || c === 0x2d) {
       zoneAt = i;
@@ -51,7 +55,8 @@ export function hl7TimeToIso(value: string, field: string): string | null {
   if (dot >= 0 && (digits !== 14 || fractionDigits < 1 || fractionDigits > 4 || !isDigits(text, dot + 1, zoneAt))) {
     return invalid(field, 'fractions of a second (1 to 4 digits) are only allowed after the seconds');
   }
-  if (zoneAt < text.length && (text.length - zoneAt !== 5 || !isDigits(text, zoneAt + 1, text.length))) return invalid(field, FORMAT);
+  if (zulu && zoneAt < end) return invalid(field, FORMAT);
+  if (zoneAt < end && (end - zoneAt !== 5 || !isDigits(text, zoneAt + 1, end))) return invalid(field, FORMAT);
 
   const yyyy = text.slice(0, 4);
   const mo = digits >= 6 ? text.slice(4, 6) : '01';
@@ -70,14 +75,18 @@ export function hl7TimeToIso(value: string, field: string): string | null {
   const ms = dot < 0 ? '' : '.' + text.slice(dot + 1, zoneAt).padEnd(3, '0').slice(0, 3);
   const wallClock = yyyy + '-' + mo + '-' + dd + 'T' + hh + ':' + mi + ':' + ss + ms;
 
-  if (zoneAt < text.length) {
-    if (text.slice(zoneAt + 1, zoneAt + 3) > '14' || text.slice(zoneAt + 3) > '59') return invalid(field, 'the UTC offset is out of range');
-    return wallClock + text.slice(zoneAt, zoneAt + 3) + ':' + text.slice(zoneAt + 3);
+  const millis = Number(ms.slice(1) || 0);
+  if (zulu || zoneAt < end) {
+    if (!zulu && (text.slice(zoneAt + 1, zoneAt + 3) > '14' || text.slice(zoneAt + 3) > '59')) return invalid(field, 'the UTC offset is out of range');
+    const sent = zulu ? 0 : (text[zoneAt] === '-' ? -1 : 1) * (Number(text.slice(zoneAt + 1, zoneAt + 3)) * 60 + Number(text.slice(zoneAt + 3)));
+    const instant = Date.UTC(year, month - 1, day, Number(hh), Number(mi), Number(ss), millis) - sent * 60_000;
+    const offset = copenhagenOffset(instant);
+    return iso(instant + offset * 60_000, offset, ms !== '');
   }
   const hour = copenhagenHour(year, month, day, Number(hh));
   if (hour.read === hour.shown) return wallClock + hour.suffix;
   // The spring gap: the instant shows on Copenhagen's clocks later than the digits sent.
-  const instant = Date.UTC(year, month - 1, day, Number(hh), Number(mi), Number(ss), Number(ms.slice(1) || 0)) - hour.read * 60_000;
+  const instant = Date.UTC(year, month - 1, day, Number(hh), Number(mi), Number(ss), millis) - hour.read * 60_000;
   return iso(instant + hour.shown * 60_000, hour.shown, ms !== '');
 }
 
@@ -91,6 +100,12 @@ const offsets = new Map<number, number>();
  */
 export function copenhagenTime(at: Date): string {
   const ms = at.getTime();
+  const offset = copenhagenOffset(ms);
+  return iso(ms + offset * 60_000, offset, false);
+}
+
+/** Copenhagen's offset (minutes) at an instant. */
+function copenhagenOffset(ms: number): number {
   const hour = Math.floor(ms / HOUR_MS);
   let offset = offsets.get(hour);
   if (offset === undefined) {
@@ -98,7 +113,7 @@ export function copenhagenTime(at: Date): string {
     if (offsets.size >= 50_000) offsets.clear();
     offsets.set(hour, offset);
   }
-  return iso(ms + offset * 60_000, offset, false);
+  return offset;
 }
 
 function invalid(field: string, why: string): never {

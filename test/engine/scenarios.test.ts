@@ -58,8 +58,10 @@ describeShared('MedCom sender use cases', function () {
   });
   afterEach(() => runtime.close());
 
+  // Errors, and any reference that does not resolve: the validator lets another system's Bundle off with a warning
+  // for that (lib/fhir/medcom-layer.ts), the engine's own carry every organisation they name.
   const expectValid = (bundle: Bundle): void => {
-    expect(runtime.validator.validate(bundle).issues.filter((i) => i.severity === 'error')).to.deep.equal([]);
+    expect(runtime.validator.validate(bundle).issues.filter((i) => i.severity === 'error' || i.rule === 'bundled-reference')).to.deep.equal([]);
   };
 
   /** Processes one ADT message; returns its single outcome and, for an advis, the (re-validated) Bundle. */

@@ -36,11 +36,24 @@ describe('HL7 times → ISO 8601', () => {
     expect(iso('20250311101559.9999')).to.equal('2025-03-11T10:15:59.999+01:00');
   });
 
-  it('keeps a sent offset and its instant, whatever the season', () => {
-    expect(iso('20250311101500-0500')).to.equal('2025-03-11T10:15:00-05:00');
-    expect(iso('20250715101500+0000')).to.equal('2025-07-15T10:15:00+00:00');
-    expect(iso('20250715101500.25+0530')).to.equal('2025-07-15T10:15:00.250+05:30');
-    expect(iso('20250715+0100')).to.equal('2025-07-15T00:00:00+01:00');
+  it('keeps the instant of a sent offset and writes it in Danish time with the Danish offset (TouchStone PF-send-tec-04)', () => {
+    expect(iso('20250311101500-0500')).to.equal('2025-03-11T16:15:00+01:00');
+    expect(iso('20250715101500+0000')).to.equal('2025-07-15T12:15:00+02:00');
+    expect(iso('20230701100000+0000')).to.equal('2023-07-01T12:00:00+02:00');
+    expect(iso('20250715101500.25+0530')).to.equal('2025-07-15T06:45:00.250+02:00');
+    expect(iso('20250715+0100')).to.equal('2025-07-15T01:00:00+02:00');
+    expect(iso('20250311101500+0100')).to.equal('2025-03-11T10:15:00+01:00');
+  });
+
+  it('reads a trailing Z as UTC, which some EPRs send although HL7 v2 has no such form', () => {
+    expect(iso('20250115101500Z')).to.equal('2025-01-15T11:15:00+01:00');
+    expect(iso('20250715101500.5Z')).to.equal('2025-07-15T12:15:00.500+02:00');
+    expect(timeError('20250715101500+0000Z').message).to.match(/format/);
+  });
+
+  it('an offset time in the autumn repeated hour is written with the offset Copenhagen showed at that instant', () => {
+    expect(iso('20251026003000+0000')).to.equal('2025-10-26T02:30:00+02:00');
+    expect(iso('20251026013000+0000')).to.equal('2025-10-26T02:30:00+01:00');
   });
 
   it('reads the HL7 null, an empty value and surrounding spaces sensibly', () => {
