@@ -105,16 +105,19 @@ function admit(ctx: Context): Decision {
   const region = ctx.site.hospital(department.hospital)!.region;
 
   // Transfer from another hospital of the same region (S1.A1): a stay there that is open or ended by the transfer,
-  // or PV1-14 says so.
+  // or PV1-14 says so. An open stay of the other kind (psychiatric beside somatic) is no transfer but a double
+  // admission (S.BR14, clinical rule 6): both stays go on, whichever hospital each is at.
   const referring = ctx.patientStays.find(
-    (s) => (isActive(s) || (s.status === 'transferred' && withinHours(s.encounter.periodEnd, ctx.time, TRANSFER_WINDOW_HOURS))) &&
+    (s) => ((isActive(s) && !isDoublePair(kindOf(ctx, s), department.kind)) || (s.status === 'transferred' && withinHours(s.encounter.periodEnd, ctx.time, TRANSFER_WINDOW_HOURS))) &&
       s.hospital !== department.hospital &&
       s.region === region,
   );
   const fromRegion = !!referring || event.visit.transferredIn;
   const dead = event.patient.deceased;
+  // Dead on arrival: the stay starts and ends at the death (MedCom's MORS_J: start = end), PID-29 when sent.
+  const deathAt = event.patient.deathTime ?? ctx.time;
   const encounter: EncounterSnapshot = dead
-    ? { class: admitted ? 'IMP' : 'EMER', status: 'in-progress', periodStart: ctx.time, periodEnd: event.patient.deathTime ?? ctx.time }
+    ? { class: admitted ? 'IMP' : 'EMER', status: 'in-progress', periodStart: deathAt, periodEnd: deathAt }
     : { class: admitted ? 'IMP' : 'EMER', status: 'in-progress', periodStart: ctx.time };
   const sender = ctx.site.departmentOrganisation(department);
   const episode = referring?.episode ?? { system: sorEndpoint(sender.sor), value: ctx.newId() };
@@ -326,9 +329,13 @@ function cancelReturn(ctx: Context): Decision {
 
 // ---- cancellation and correction ----------------------------------------------------------------------------
 
-/** A11: cancels the admission (A01/A04): AN_STIN / AN_STAA of the latest start advis, to its receiver (S.CANC). */
+/**
+ * A11: cancels the admission (A01/A04): AN_STIN / AN_STAA of the latest start advis, to its receiver (S.CANC); after
+ * a dead-on-arrival admission, whose only advis is its MORS, AN_MORS (TouchStone send-AN-MORS).
+ */
 function cancelAdmission(ctx: Context): Decision {
   const { stay } = ctx;
+  if (stay && isDeadOnArrival(stay)) return cancelDeadOnArrival(ctx, stay);
   if (!isOpen(stay)) return none('no-open-stay');
   const last = latest(stay);
   if (!['STIN', 'STAA'].includes(base(last.advis)) || last.advis.startsWith('AN_')) return none('not-latest-advis');
@@ -338,8 +345,23 @@ function cancelAdmission(ctx: Context): Decision {
 }
 
 /**
+ * AN_MORS of a dead-on-arrival MORS: deceased false, the status the MORS had (in-progress: there was none before it),
+ * without the end the death gave. The municipality has then been told of no stay, so the stay is cancelled.
+ */
+function cancelDeadOnArrival(ctx: Context, stay: StayState): Decision {
+  const mors = latest(stay);
+  const encounter: EncounterSnapshot = { ...mors.encounter, status: 'in-progress' };
+  delete encounter.periodEnd;
+  const decision = cancel(ctx, stay, mors, encounter, { deceased: false, activity: currentActivity(stay) });
+  if (decision.kind === 'advis') decision.stay = { ...decision.stay, status: 'cancelled', encounter, deceased: false };
+  return decision;
+}
+
+/**
  * A08: a changed department (PV1-3) or time of the most recent advis gives RE_xx of that advis only (S.CORR,
- * S.BR21, S.BR22), to its receiver; anything else gives none.
+ * S.BR21, S.BR22), to its receiver; anything else gives none. The department may be one of another hospital of the
+ * region: the stay was registered at the wrong hospital (TouchStone PF-send-emer-01, PF-send-imp-05), and the RE_ is
+ * sent from the corrected department.
  */
 function correct(ctx: Context): Decision {
   const { event, stay } = ctx;
@@ -354,10 +376,17 @@ function correct(ctx: Context): Decision {
   if (type === 'STIN' || type === 'STAA') {
     if (admitTimeChanged) encounter.periodStart = event.visit.admitTime!;
   } else if (type === 'SLHJ' && event.visit.dischargeTime) encounter.periodEnd = event.visit.dischargeTime;
-  else if (type === 'MORS' && (event.patient.deathTime ?? event.visit.dischargeTime)) encounter.periodEnd = (event.patient.deathTime ?? event.visit.dischargeTime)!;
-  const department = ctx.department && ctx.department.hospital === last.hospital ? ctx.department : undefined;
+  else if (type === 'MORS') {
+    const death = event.patient.deathTime ?? event.visit.dischargeTime;
+    // Dead on arrival: start = end = the corrected time (TouchStone send-RE-MORS), PV1-44 when only that changed.
+    if (isDeadOnArrival(stay)) {
+      const at = death ?? event.visit.admitTime;
+      if (at) encounter.periodStart = encounter.periodEnd = at;
+    } else if (death) encounter.periodEnd = death;
+  }
+  const department = ctx.department && (ctx.department.hospital === last.hospital || ctx.site.hospital(ctx.department.hospital)?.region === stay.region) ? ctx.department : undefined;
   const timeChanged = !sameInstant(encounter.periodStart, last.encounter.periodStart) || !sameInstant(encounter.periodEnd, last.encounter.periodEnd);
-  const departmentChanged = !!department && department.code !== last.department;
+  const departmentChanged = !!department && (department.code !== last.department || department.hospital !== last.hospital);
   // A new admission time when the start is no longer the latest advis is a correction S.BR22 forbids sending.
   if (!timeChanged && !departmentChanged) return none(admitTimeChanged ? 'not-latest-advis' : 'nothing-changed');
   const sender = ctx.site.departmentOrganisation(department ?? ctx.site.department(last.department, last.hospital)!);
@@ -374,6 +403,7 @@ function correct(ctx: Context): Decision {
   const next: StayState = {
     ...stay,
     department: department?.code ?? stay.department,
+    hospital: department?.hospital ?? stay.hospital,
     encounter: type === 'SLOR' ? withoutLeave(encounter) : encounter,
   };
   return { kind: 'advis', plan, stay: next };
@@ -504,11 +534,25 @@ function withoutLeave(encounter: EncounterSnapshot): EncounterSnapshot {
   return copy;
 }
 
-/** One psychiatric and one somatic admission of the same patient, both open (S.BR14). */
+/** One psychiatric and one somatic admission of the same patient, both open (S.BR14), at any hospitals. */
 function isDoubleAdmission(ctx: Context, stay: StayState): boolean {
-  const kind = (s: StayState) => ctx.site.department(s.department, s.hospital)?.kind;
-  const own = kind(stay);
-  return ctx.patientStays.some((s) => isActive(s) && s.key !== stay.key && s.status !== 'acute-ambulant' && kind(s) !== own && [own, kind(s)].includes('psychiatric') && [own, kind(s)].includes('somatic'));
+  const own = kindOf(ctx, stay);
+  return ctx.patientStays.some((s) => isActive(s) && s.key !== stay.key && s.status !== 'acute-ambulant' && isDoublePair(own, kindOf(ctx, s)));
+}
+
+function kindOf(ctx: Context, stay: StayState): SiteDepartment['kind'] | undefined {
+  return ctx.site.department(stay.department, stay.hospital)?.kind;
+}
+
+/** A psychiatric and a somatic department: the two kinds of a double admission. */
+function isDoublePair(a: SiteDepartment['kind'] | undefined, b: SiteDepartment['kind'] | undefined): boolean {
+  return (a === 'psychiatric' && b === 'somatic') || (a === 'somatic' && b === 'psychiatric');
+}
+
+/** The stay began with a MORS (the patient was dead on arrival, S7) and has had nothing but its corrections since. */
+function isDeadOnArrival(stay: StayState): boolean {
+  const first = stay.sent[0];
+  return !!first && first.advis === 'MORS' && ['A01', 'A04', 'A06'].includes(first.trigger) && stay.sent.every((s) => s.advis === 'MORS' || s.advis === 'RE_MORS');
 }
 
 function withinHours(from: string | undefined, to: string, hours: number): boolean {

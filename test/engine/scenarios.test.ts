@@ -262,6 +262,26 @@ describeShared('MedCom sender use cases', function () {
     expect([activity(stor), leavePeriod(stor), provenance(stor).length, follows(stor)]).to.deep.equal(['start-leave-inpatient', { start: '2025-03-16T14:00:00+01:00' }, 2, link('revision', stin)]);
   });
 
+  it('S.BR14 / clinical rule 6 across hospitals: a psychiatric admission at another hospital of the region is a double admission, not a transfer', () => {
+    runtime.close();
+    const site = siteDocument();
+    (site.departments as object[]).push({ code: 'PSR', hospital: 'RH', name: 'Psykiatrisk Center København', sor: '265221000016002', kind: 'psychiatric' });
+    open(site);
+    const somatic = advis({ event: 'A01', id: '1' });
+    const psychiatric = advis({ event: 'A01', id: '2', hospital: 'RH', department: 'PSR', visit: 'V2', at: '20250311090000' });
+    expect([roa(psychiatric), provenance(psychiatric).length, follows(psychiatric), senderSor(psychiatric)]).to.deep.equal([true, 1, undefined, '265221000016002']);
+    expect(episode(psychiatric)).to.not.equal(episode(somatic));
+    noAdvis({ event: 'A21', id: '3', at: '20250313140000' }, 'double-admission');
+    noAdvis({ event: 'A22', id: '4', at: '20250313180000' }, 'double-admission');
+    noAdvis({ event: 'A21', id: '5', hospital: 'RH', department: 'PSR', visit: 'V2', at: '20250314140000' }, 'double-admission');
+    noAdvis({ event: 'A22', id: '6', hospital: 'RH', department: 'PSR', visit: 'V2', at: '20250314180000' }, 'double-admission');
+    expect([outbox('V1|REGH'), outbox('V2|REGH')]).to.deep.equal([['STIN'], ['STIN']]);
+    // Both stays went on: each ends by itself, and once the psychiatric one has, the somatic leave gives STOR.
+    advis({ event: 'A03', id: '7', hospital: 'RH', department: 'PSR', visit: 'V2', at: '20250315100000' });
+    const stor = advis({ event: 'A21', id: '8', at: '20250316140000' });
+    expect([activity(stor), follows(stor)]).to.deep.equal(['start-leave-inpatient', link('revision', somatic)]);
+  });
+
   it('S5 / S6 / S.BR17 (3.3.7.7–8, 3.3.8.3): discharge to a hospice gives no SLHJ; the self-transport code does', () => {
     advis({ event: 'A01', id: '1' });
     noAdvis({ event: 'A03', id: '2', disposition: '50', at: '20250312100000' }, 'discharge-to-transfer');
@@ -313,6 +333,40 @@ describeShared('MedCom sender use cases', function () {
       'admit-emergency', 'EMER', 'in-progress', false, true, 1,
     ]);
     expect(encounter(mors).period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00', end: '2025-03-11T07:55:00+01:00' });
+  });
+
+  it('S7: dead on arrival with an admission time after the time of death → MORS with start = end = the time of death (per-1 holds)', () => {
+    const mors = advis({ event: 'A01', id: '1', at: '20250311080000', deathIndicator: 'Y', deathTime: '20250311075000' });
+    expect(encounter(mors).period).to.deep.equal({ start: '2025-03-11T07:50:00+01:00', end: '2025-03-11T07:50:00+01:00' });
+  });
+
+  it('S.CANC / S7 (TouchStone send-AN-MORS): A11 after a dead-on-arrival MORS → AN_MORS, removal of the MORS, deceased false, the status it had', () => {
+    const mors = advis({ event: 'A01', id: '1', deathIndicator: 'Y', deathTime: '20250311075500' });
+    const an = advis({ event: 'A11', id: '2', at: '20250311090000' });
+    expect([activity(an), encounter(an).status, encounter(an).period, deceased(an), follows(an), episode(an), provenance(an).length]).to.deep.equal([
+      'admit-inpatient', 'in-progress', { start: '2025-03-11T07:55:00+01:00' }, false, link('removal', mors), episode(mors), 2,
+    ]);
+    noAdvis({ event: 'A11', id: '3', at: '20250311091000' }, 'no-open-stay');
+    expect(outbox()).to.deep.equal(['MORS', 'AN_MORS']);
+  });
+
+  it('S.CANC / S7 (TouchStone send-AN-MORS): A11 after a dead-on-arrival MORS at the acute ambulant department → AN_MORS with admit-emergency', () => {
+    const mors = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', deathIndicator: 'Y', deathTime: '20250311075500' });
+    const an = advis({ event: 'A11', id: '2', patientClass: 'E', department: 'AKM', at: '20250311090000' });
+    expect([activity(an), encounter(an).class.code, deceased(an), follows(an)]).to.deep.equal(['admit-emergency', 'EMER', false, link('removal', mors)]);
+  });
+
+  it('S.CORR / S7 (TouchStone send-RE-MORS): A08 correcting the time of death and the admission time of a dead-on-arrival → RE_MORS with start = end = the new time', () => {
+    const mors = advis({ event: 'A01', id: '1', deathIndicator: 'Y', deathTime: '20250311075500' });
+    const re = advis({ event: 'A08', id: '2', at: '20250311090000', deathIndicator: 'Y', deathTime: '20250311073000', admitTime: '20250311073000' });
+    expect([activity(re), encounter(re).status, encounter(re).period, deceased(re), follows(re), episode(re)]).to.deep.equal([
+      'admit-inpatient', 'in-progress', { start: '2025-03-11T07:30:00+01:00', end: '2025-03-11T07:30:00+01:00' }, true, link('revision', mors), episode(mors),
+    ]);
+    const again = advis({ event: 'A08', id: '3', at: '20250311093000', deathIndicator: 'Y', deathTime: '20250311072000' });
+    expect([encounter(again).period, follows(again)]).to.deep.equal([{ start: '2025-03-11T07:20:00+01:00', end: '2025-03-11T07:20:00+01:00' }, link('revision', re)]);
+    const an = advis({ event: 'A11', id: '4', at: '20250311100000' });
+    expect([deceased(an), follows(an)]).to.deep.equal([false, link('removal', again)]);
+    expect(outbox()).to.deep.equal(['MORS', 'RE_MORS', 'RE_MORS', 'AN_MORS']);
   });
 
   it('S7 (3.3.9.3–4): death during the stay → MORS: the current activity, finished, period.end = time of death, deceased, no request', () => {
@@ -433,6 +487,28 @@ describeShared('MedCom sender use cases', function () {
     expect(outbox()).to.deep.equal(['STIN', 'RE_STIN', 'RE_STIN']);
   });
 
+  const serviceProvider = (b: Bundle) => encounter(b).serviceProvider!.reference;
+  it('S.CORR across hospitals (TouchStone PF-send-imp-05): A08 moving the stay to a department of another hospital of the region → RE_STIN from it', () => {
+    const stin = advis({ event: 'A01', id: '1' });
+    const re = advis({ event: 'A08', id: '2', hospital: 'RH', department: 'KAR', at: '20250311090000' });
+    expect([activity(re), senderSor(re), serviceProvider(re), follows(re), episode(re), receiverEndpoint(re)]).to.deep.equal([
+      'revise-admit-inpatient', '265191000016006', header(re).sender!.reference, link('revision', stin), episode(stin), HERLEV,
+    ]);
+    expect(senderSor(re)).to.not.equal(senderSor(stin));
+    // The stay is at the corrected hospital now: its discharge comes from there.
+    const slhj = advis({ event: 'A03', id: '3', hospital: 'RH', department: 'KAR', at: '20250312100000' });
+    expect([senderSor(slhj), follows(slhj)]).to.deep.equal(['265191000016006', link('revision', re)]);
+    expect(outbox()).to.deep.equal(['STIN', 'RE_STIN', 'SLHJ']);
+  });
+
+  it('S.CORR across hospitals (TouchStone PF-send-emer-01): the same for an acute ambulant stay → RE_STAA from the corrected department', () => {
+    const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM' });
+    const re = advis({ event: 'A08', id: '2', patientClass: 'E', hospital: 'RH', department: 'KAR', at: '20250311090000' });
+    expect([activity(re), encounter(re).class.code, senderSor(re), serviceProvider(re), follows(re), episode(re)]).to.deep.equal([
+      'revise-admit-emergency', 'EMER', '265191000016006', header(re).sender!.reference, link('revision', staa), episode(staa),
+    ]);
+  });
+
   it('S.CORR / S.CANC on an acute ambulant stay: RE_STAA with the corrected start, then AN_STAA cancelling the correction', () => {
     const staa = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', at: '20250311100000' });
     const re = advis({ event: 'A08', id: '2', patientClass: 'E', department: 'AKM', admitTime: '20250311094500', at: '20250311110000' });
@@ -516,6 +592,12 @@ describeShared('MedCom sender use cases', function () {
     expect([encounter(mors).period!.end, deceased(mors)]).to.deep.equal(['2025-03-15T18:00:00+01:00', true]);
     // The send time is the Bundle's and the Provenance's, never the Encounter's.
     expect([slhj.timestamp, current(slhj).occurredDateTime]).to.deep.equal(['2025-03-20T13:00:00+01:00', '2025-03-20T13:00:00+01:00']);
+  });
+
+  it('3.4.2 (TouchStone PF-send-tec-04): times the EPR sends with another offset or a Z are written in Danish time with +01:00/+02:00', () => {
+    const stin = advis({ event: 'A01', id: '1', at: '20230701100000+0000' });
+    const slhj = advis({ event: 'A03', id: '2', at: '20231201093000Z' });
+    expect([encounter(stin).period!.start, encounter(slhj).period!.end]).to.deep.equal(['2023-07-01T12:00:00+02:00', '2023-12-01T10:30:00+01:00']);
   });
 
   it('3.4.2: timestamps carry +01:00 in winter and +02:00 in summer, also on a leap day and at the spring change', () => {
