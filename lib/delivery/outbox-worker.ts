@@ -45,6 +45,9 @@ import { deadLetter, requeue } from './outbox-actions';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
 import type { Inbox, InboxFile, InboxVerdict } from './vans-drop';
 
+/** The body of a resend, as the outbox update records it. */
+type Resend = NonNullable<OutboxUpdate['resend']>;
+
 /** How messages leave: in a VANS envelope through a folder or SFTP sink, or as a bare Bundle POSTed to a FHIR endpoint. */
 export type Transport =
   | {
@@ -320,11 +323,12 @@ export class OutboxWorker {
     if (!entry || (entry.status !== 'queued' && entry.status !== 'failed') || Date.parse(entry.nextAttemptAt) > this.now().getTime()) return;
     const at = this.now();
     let outgoing: OutgoingMessage;
-    let resend: { bundleId: string; body: string } | undefined;
+    let resend: Resend | undefined;
     try {
-      // A message that went out before goes as a resend: new Bundle.id and send times, same MessageHeader.id.
-      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, copenhagenTime(at), this.newId) : undefined;
-      outgoing = this.outgoing(entry, resend?.body ?? entry.body, at);
+      // A message that went out before goes as a resend: new Bundle.id and send times, and as the policy says the same
+      // MessageHeader.id or a new one.
+      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, copenhagenTime(at), this.newId, this.policy.resendAs) : undefined;
+      outgoing = this.outgoing(entry, resend?.body ?? entry.body, at, resend?.messageHeaderId);
     } catch (error) {
       if (!(error instanceof MedComError)) throw error;
       this.giveUp(entry, 'refused', `the message cannot be sent: ${error.message}`);
@@ -343,7 +347,7 @@ export class OutboxWorker {
   }
 
   /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
-  private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: { bundleId: string; body: string } | undefined, done: Date): void {
+  private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: Resend | undefined, done: Date): void {
     if (receipt.outcome === 'delivered') {
       if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
       this.outage = undefined;
@@ -351,7 +355,7 @@ export class OutboxWorker {
       const bundleId = resend?.bundleId ?? entry.bundleId;
       this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, networkFailures: 0, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
         outcome: type,
-        detail: `Bundle.id ${bundleId}`,
+        detail: `Bundle.id ${bundleId}${resend?.messageHeaderId ? `, sent as a new message with MessageHeader.id ${resend.messageHeaderId}` : ''}`,
       });
       this.emit({ ...this.describe(entry), type, at: done.toISOString(), attempts: entry.attempts + 1, bundleId });
       if (receipt.response) this.readAcknowledgement(receipt.response, 'the response');
@@ -447,14 +451,15 @@ export class OutboxWorker {
   }
 
   /** The wire form: the Bundle itself for REST, a VANS envelope around it for the folder. */
-  private outgoing(entry: OutboxEntry, body: string, at: Date): OutgoingMessage {
+  /** What goes to the sink: `messageHeaderId` is the transmission's own when it is a resend as a new message. */
+  private outgoing(entry: OutboxEntry, body: string, at: Date, messageHeaderId = entry.messageHeaderId): OutgoingMessage {
     const transport = this.transport;
-    if (transport.kind === 'rest') return { messageHeaderId: entry.messageHeaderId, body, contentType: MIME_TYPE[entry.format] };
+    if (transport.kind === 'rest') return { messageHeaderId, body, contentType: MIME_TYPE[entry.format] };
     const bundle = readBundle(body, entry.format);
     const senderGln = transport.senderGln ?? partyOf(bundle, messageHeaderOf(bundle).sender?.reference).gln;
     if (!senderGln) throw new MedComError('incomplete-message', 'the MessageHeader.sender organisation has no GLN for the VANS envelope: give the department a GLN, or set the sender GLN of the VANS delivery');
     const envelope = buildVansEnvelope({ senderGln, receiverGln: entry.receiverGln, body, format: entry.format, sentAt: at, namePostfix: transport.namePostfix });
-    return { messageHeaderId: entry.messageHeaderId, body: envelope, contentType: 'application/xml' };
+    return { messageHeaderId, body: envelope, contentType: 'application/xml' };
   }
 
   /** Resends or gives up messages whose acknowledgement is overdue (MedCom: 30 minutes). */

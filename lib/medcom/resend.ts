@@ -3,7 +3,9 @@
 // the store and the network; these functions only say what to do next.
 //
 // - No acknowledgement within `ackTimeoutMs` (MedCom: 30 minutes), or a transient-error acknowledgement: resend,
-//   with a new Bundle.id and new send timestamps, the MessageHeader.id and everything else unchanged (MR7.R, MR8.R).
+//   with a new Bundle.id and new send timestamps, the MessageHeader.id and everything else unchanged (MR7.R, MR8.R),
+//   or, with `resendAs: 'new-message'`, as a new message that revises the one before (TouchStone PF-send-tec-03;
+//   docs/delivery.md §4 says which document wants which).
 // - At most `maxResends` resends for both reasons together (MedCom 040: 3), then the message has failed.
 // - fatal-error: the receiver rejected the content and resending it unchanged cannot help; failed at once.
 // - A network error (the envelope never reached VANS, the REST endpoint did not answer) is not a transmission: retry
@@ -18,7 +20,15 @@
 
 import type { Bundle } from 'fhir/r4';
 import type { AcknowledgementCode } from './acknowledgement';
-import { currentProvenance, readBundle, writeBundle, type WireFormat } from './message';
+import { currentProvenance, messageHeaderOf, readBundle, writeBundle, type WireFormat } from './message';
+
+/**
+ * How a message goes again. `same-message`: the same MessageHeader.id, a new Bundle.id (governance 040 MR7/MR8, the
+ * receiver recognises the duplicate). `new-message`: a new MessageHeader.id and a Provenance entry that is a
+ * `revision` of the transmission before (what TouchStone PF-send-tec-03 checks).
+ */
+export type ResendAs = 'same-message' | 'new-message';
+export const RESEND_AS: readonly ResendAs[] = ['same-message', 'new-message'];
 
 export interface RetryPolicy {
   /** How long to wait for an acknowledgement before resending. MedCom: 30 minutes. */
@@ -32,6 +42,7 @@ export interface RetryPolicy {
   /** Network retries: the first delay, doubled per consecutive failure up to the cap. */
   networkBaseDelayMs: number;
   networkMaxDelayMs: number;
+  resendAs: ResendAs;
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -41,6 +52,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   transientErrorDelayMs: 5 * 60_000,
   networkBaseDelayMs: 10_000,
   networkMaxDelayMs: 15 * 60_000,
+  resendAs: 'same-message',
 });
 
 /**
@@ -61,6 +73,8 @@ export interface RetrySettings {
   networkBaseDelay?: unknown;
   /** Minutes: the longest pause between network retries (default 15). */
   networkMaxDelay?: unknown;
+  /** `same-message` (default) or `new-message` (see ResendAs). */
+  resendAs?: unknown;
 }
 
 export interface RetrySettingsProblem {
@@ -76,6 +90,7 @@ const LABELS: Record<keyof RetrySettings, string> = {
   transientErrorDelay: 'Resend after',
   networkBaseDelay: 'Network retry, first delay',
   networkMaxDelay: 'Network retry, longest delay',
+  resendAs: 'Resend as',
 };
 
 export class RetrySettingsError extends Error {
@@ -134,6 +149,7 @@ export function retryPolicyFrom(settings: RetrySettings): RetryPolicy {
     transientErrorDelayMs: number('transientErrorDelay', DEFAULT_RETRY_POLICY.transientErrorDelayMs),
     networkBaseDelayMs: number('networkBaseDelay', DEFAULT_RETRY_POLICY.networkBaseDelayMs),
     networkMaxDelayMs: number('networkMaxDelay', DEFAULT_RETRY_POLICY.networkMaxDelayMs),
+    resendAs: resendAsFrom(settings.resendAs, problems),
   };
   if (!problems.some((p) => p.field.startsWith('network')) && policy.networkBaseDelayMs > policy.networkMaxDelayMs) {
     problems.push({ field: 'networkMaxDelay', message: `${policy.networkMaxDelayMs / 60_000} minutes is shorter than the first delay (networkBaseDelay, ${policy.networkBaseDelayMs / 1000} s)` });
@@ -150,6 +166,13 @@ function resendOnFrom(raw: unknown, problems: RetrySettingsProblem[]): RetryPoli
     return DEFAULT_RETRY_POLICY.resendOn;
   }
   return RESENDABLE.filter((code) => codes.includes(code));
+}
+
+function resendAsFrom(raw: unknown, problems: RetrySettingsProblem[]): ResendAs {
+  if (isBlank(raw)) return DEFAULT_RETRY_POLICY.resendAs;
+  if ((RESEND_AS as readonly unknown[]).includes(raw)) return raw as ResendAs;
+  problems.push({ field: 'resendAs', message: `${JSON.stringify(raw)} is not same-message or new-message` });
+  return DEFAULT_RETRY_POLICY.resendAs;
 }
 
 /** What the decisions need of an outgoing message; an outbox entry has these fields. */
@@ -231,26 +254,52 @@ export function networkRetryDelay(failures: number, policy: RetryPolicy = DEFAUL
 }
 
 /**
- * The message to send again: a copy with a new Bundle.id (the envelope id), Bundle.timestamp and the send time of the
- * message's own Provenance (occurredDateTime and recorded) set to `now`. The MessageHeader.id stays: it is how the
- * receiver knows the message as a duplicate and how its acknowledgement finds ours. Carried-forward Provenances of
- * earlier messages are not touched.
+ * The message to send again: a copy with a new Bundle.id (the envelope id) and Bundle.timestamp `now`.
+ *
+ * `same-message`: the send time of the message's own Provenance (occurredDateTime and recorded) becomes `now`; the
+ * MessageHeader.id stays: it is how the receiver knows the message as a duplicate and how its acknowledgement finds
+ * ours. Carried-forward Provenances of earlier messages are not touched.
+ *
+ * `new-message`: a new MessageHeader.id, and a new Provenance for it, sent `now`, with the activity and agent of the
+ * one before and `entity` a `revision` of the transmission before; that one's Provenance stays, as an earlier
+ * message's does. Each further resend revises the one before it, so the chain grows by one per transmission.
  */
-export function resendMessage(bundle: Bundle, now: string, newId: () => string = () => crypto.randomUUID()): Bundle {
+export function resendMessage(bundle: Bundle, now: string, newId: () => string = () => crypto.randomUUID(), as: ResendAs = 'same-message'): Bundle {
   const copy = structuredClone(bundle);
   const provenance = currentProvenance(copy);
   const before = provenance.occurredDateTime;
   copy.id = newId();
   copy.timestamp = now;
-  provenance.occurredDateTime = now;
-  provenance.recorded = now;
   // The narrative shows the send time (lib/fhir/bundle.ts writes it); keep it telling the truth.
-  if (before && provenance.text?.div) provenance.text.div = provenance.text.div.split(before).join(now);
+  const retimed = (div: string): string => (before ? div.split(before).join(now) : div);
+  if (as === 'same-message') {
+    provenance.occurredDateTime = now;
+    provenance.recorded = now;
+    if (provenance.text?.div) provenance.text.div = retimed(provenance.text.div);
+    return copy;
+  }
+  const header = messageHeaderOf(copy);
+  const previous = header.id!;
+  const entry = copy.entry!.find((e) => e.resource === header)!;
+  header.id = newId();
+  if (entry.fullUrl) entry.fullUrl = entry.fullUrl.replace(previous, header.id);
+  const revision = structuredClone(provenance);
+  revision.id = newId();
+  revision.target = [{ reference: `MessageHeader/${header.id}` }];
+  revision.occurredDateTime = now;
+  revision.recorded = now;
+  revision.entity = [{ role: 'revision', what: { reference: `MessageHeader/${previous}` } }];
+  if (revision.text?.div) revision.text.div = retimed(revision.text.div);
+  const provenanceEntry = copy.entry!.find((e) => e.resource === provenance)!;
+  copy.entry!.push({ ...(provenanceEntry.fullUrl && { fullUrl: provenanceEntry.fullUrl.replace(provenance.id!, revision.id) }), resource: revision });
   return copy;
 }
 
-/** `resendMessage` on a serialised message: the new Bundle.id and body, as an outbox update's `resend` wants them. */
-export function resendBody(body: string, format: WireFormat, now: string, newId?: () => string): { bundleId: string; body: string } {
-  const resent = resendMessage(readBundle(body, format), now, newId);
-  return { bundleId: resent.id!, body: writeBundle(resent, format) };
+/**
+ * `resendMessage` on a serialised message: the new Bundle.id and body, as an outbox update's `resend` wants them, and
+ * for a new message its MessageHeader.id, by which its acknowledgement will come.
+ */
+export function resendBody(body: string, format: WireFormat, now: string, newId?: () => string, as: ResendAs = 'same-message'): { bundleId: string; body: string; messageHeaderId?: string } {
+  const resent = resendMessage(readBundle(body, format), now, newId, as);
+  return { bundleId: resent.id!, body: writeBundle(resent, format), ...(as === 'new-message' && { messageHeaderId: messageHeaderOf(resent).id! }) };
 }

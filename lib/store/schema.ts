@@ -125,6 +125,17 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE outbox DROP COLUMN body;
       `),
   },
+  {
+    version: 3,
+    description: 'outbox: the MessageHeader.ids of resends sent as new messages, so their acknowledgements find the entry',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE outbox_transmission (
+          message_header_id TEXT PRIMARY KEY,
+          id                INTEGER NOT NULL REFERENCES outbox (id)
+        ) WITHOUT ROWID;
+      `),
+  },
 ];
 
 /**

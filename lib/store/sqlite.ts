@@ -165,6 +165,8 @@ class SqliteStore implements AdvisStore {
       insertProcessed: sql<[string, string, number]>('INSERT INTO processed (idempotency_key, outcome, at) VALUES (?, ?, ?)'),
       updateProcessed: sql<[string, number, string]>('UPDATE processed SET outcome = ?, at = ? WHERE idempotency_key = ?'),
       outboxByMessageHeader: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE message_header_id = ?`),
+      outboxByTransmission: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE id = (SELECT id FROM outbox_transmission WHERE message_header_id = ?)`),
+      insertTransmission: sql<[string, string]>('INSERT INTO outbox_transmission (message_header_id, id) SELECT ?, id FROM outbox WHERE message_header_id = ?'),
       outboxByBundle: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE bundle_id = ?`),
       outboxByStay: sql<[string], OutboxRow>(`${SELECT_OUTBOX} WHERE stay_key = ? ORDER BY id`),
       countOutbox: sql<[string], number>('SELECT count(*) FROM outbox WHERE status = ?').pluck(),
@@ -245,7 +247,7 @@ class SqliteStore implements AdvisStore {
   }
 
   getOutbox(messageHeaderId: string): OutboxEntry | undefined {
-    const row = this.statements.outboxByMessageHeader.get(messageHeaderId);
+    const row = this.statements.outboxByMessageHeader.get(messageHeaderId) ?? this.statements.outboxByTransmission.get(messageHeaderId);
     return row && outboxEntry(row);
   }
 
@@ -407,6 +409,7 @@ class SqliteStore implements AdvisStore {
       });
       if (changes === 0) throw new StoreError('not-found', `no outbox entry has MessageHeader.id ${update.messageHeaderId}`);
       if (update.resend) s.updateOutboxBody.run(update.resend.body, update.messageHeaderId);
+      if (update.resend?.messageHeaderId) s.insertTransmission.run(update.resend.messageHeaderId, update.messageHeaderId);
     }
     for (const id of change.deferredRemove ?? []) {
       if (s.deleteDeferred.run(id).changes === 0) throw new StoreError('not-found', `deferred event ${id} is not in the store (processed already?)`);

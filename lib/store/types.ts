@@ -64,8 +64,11 @@ export interface OutboxUpdate {
   networkFailures?: number;
   nextAttemptAt?: string;
   lastError?: string | null;
-  /** A resend keeps the MessageHeader.id but gets a new Bundle.id, so the body changes with it. */
-  resend?: { bundleId: string; body: string };
+  /**
+   * A resend gets a new Bundle.id, so the body changes with it; sent as a new message (`resendAs: 'new-message'`) it
+   * has a new MessageHeader.id too, by which the entry is then found as well (`getOutbox`).
+   */
+  resend?: { bundleId: string; body: string; messageHeaderId?: string };
 }
 
 /** An ADT event that cannot be decided yet (pre-registration): it is processed when `dueAt` has passed. */
@@ -191,6 +194,7 @@ export interface AdvisStore {
   /** The stored outcome of an ADT message; `T` is the engine's outcome shape, trusted, not checked. */
   getProcessed<T = unknown>(key: string): ProcessedMessage<T> | undefined;
 
+  /** The entry by its MessageHeader.id, or by that of any of its transmissions sent as a new message. */
   getOutbox(messageHeaderId: string): OutboxEntry | undefined;
   /** The entry whose latest transmission had this Bundle.id (a VANS receipt names the envelope, whose id it is). */
   outboxByBundleId(bundleId: string): OutboxEntry | undefined;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OutboxWorker, RestSink, VansFolderSink, VansInbox, type DeliveryEvent, type Sink, type Transport } from '../../lib/delivery';
-import { DEFAULT_RETRY_POLICY, parseAcknowledgement, type VansMessageContent } from '../../lib/medcom';
+import { DEFAULT_RETRY_POLICY, parseAcknowledgement, type RetryPolicy, type VansMessageContent } from '../../lib/medcom';
 import { openMemoryStore, openSqliteStore, type AdvisStore } from '../../lib/store';
 import { acknowledgement, startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { inOrderPerStay, seedOutbox } from '../support/outbox';
@@ -36,11 +36,12 @@ describe('delivery: outbox worker', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function worker(store: AdvisStore, transport: Transport, concurrency = 4): OutboxWorker {
+  function worker(store: AdvisStore, transport: Transport, concurrency = 4, policy?: RetryPolicy): OutboxWorker {
     const w = new OutboxWorker({
       store,
       transport,
       concurrency,
+      ...(policy && { policy }),
       now: clock,
       random: () => 1,
       onEvent: (e) => events.push(e),
@@ -340,6 +341,51 @@ describe('delivery: outbox worker', () => {
       expect(resent).to.have.length(2);
       expect(JSON.parse(resent[0].body).id).to.not.equal(JSON.parse(resent[1].body).id);
       expect(inOrderPerStay(stays, arrived())).to.equal(true);
+    });
+
+    it('resend as a new message (TouchStone PF-send-tec-03): each resend revises the transmission before; an acknowledgement of any of them settles it', async () => {
+      const store = openMemoryStore();
+      const [first, second] = seedOutbox(store, 2);
+      const transport = restTransport();
+      closers.push(() => transport.sink.close());
+      const w = worker(store, transport, 1, { ...DEFAULT_RETRY_POLICY, resendAs: 'new-message' });
+      receiver.answerNext(...Array<'accepted'>(20).fill('accepted'));
+      for (let round = 0; round < 3; round++) {
+        await w.tick();
+        now += DEFAULT_RETRY_POLICY.ackTimeoutMs;
+      }
+      // The admission's transmissions: the Bundles that carry its Provenance and are no discharge (which carries it too).
+      const copies = (id: string) =>
+        receiver.received.filter((r) => {
+          const chain = (JSON.parse(r.body) as Bundle).entry!.map((e) => e.resource!).filter((x): x is Provenance => x.resourceType === 'Provenance');
+          return chain.some((p) => p.target[0].reference === `MessageHeader/${id}`) && !chain.some((p) => p.activity!.coding![0].code!.startsWith('discharge'));
+        });
+      const transmissions = copies(first.messages[0]).map((r) => JSON.parse(r.body) as Bundle);
+      expect(transmissions).to.have.length(3);
+      const ids = transmissions.map((b) => b.entry![0].resource!.id!);
+      expect(ids[0]).to.equal(first.messages[0]);
+      expect(new Set(ids).size).to.equal(3);
+      transmissions.forEach((b, i) => {
+        const chain = b.entry!.map((e) => e.resource!).filter((r): r is Provenance => r.resourceType === 'Provenance');
+        expect(chain, `transmission ${i + 1}`).to.have.length(1 + i);
+        const own = chain.find((p) => p.target[0].reference === `MessageHeader/${ids[i]}`)!;
+        if (i > 0) expect(own.entity).to.deep.equal([{ role: 'revision', what: { reference: `MessageHeader/${ids[i - 1]}` } }]);
+        expect(b.entry!.filter((e) => e.fullUrl === `https://medcomfhir.dk/fhir/MessageHeader/${ids[i]}` || e.fullUrl?.endsWith(`/MessageHeader/${ids[i]}`))).to.have.length(1);
+      });
+      expect(receiver.received.map((r) => r.messageHeaderId)).to.include.members(ids);
+      // Found by any of its transmissions; the latest one's acknowledgement delivers it, and the first one's late
+      // acknowledgement is then a duplicate of the same entry.
+      expect(ids.map((id) => store.getOutbox(id)!.messageHeaderId)).to.deep.equal([ids[0], ids[0], ids[0]]);
+      expect(await w.acknowledge(acknowledgement(ids[2], 'ok', false), 'application/fhir+json')).to.equal('delivered');
+      expect(await w.acknowledge(acknowledgement(ids[0], 'ok', false), 'application/fhir+json')).to.equal('duplicate');
+      expect(store.getOutbox(ids[0])!.status).to.equal('delivered');
+      // An acknowledgement of the first transmission settles a message that was resent as a new one just as well.
+      const other = copies(second.messages[0]).map((r) => JSON.parse(r.body) as Bundle);
+      expect(other).to.have.length(3);
+      expect(await w.acknowledge(acknowledgement(second.messages[0], 'ok', false), 'application/fhir+json')).to.equal('delivered');
+      expect(store.audit({ messageHeaderId: first.messages[0], outcome: 'resent' }).map((a) => a.detail)).to.deep.equal(
+        ids.slice(1).map((id, i) => `Bundle.id ${transmissions[i + 1].id}, sent as a new message with MessageHeader.id ${id}`),
+      );
     });
 
     it('a receiver down for a while, then up, gets everything, in order per stay', async () => {

@@ -79,6 +79,29 @@ describe('MedCom resend rules', () => {
       expect(provenances(xmlToBundle(xml.body))[1].recorded).to.equal(later);
     });
 
+    it('as a new message: a new MessageHeader.id and fullUrl, one more Provenance, a revision of the message before, sent now', () => {
+      const again = resendMessage(slhj.bundle, later, counter('77777777'), 'new-message');
+      const header = again.entry![0];
+      expect([again.id, header.resource!.id, header.fullUrl!.endsWith(`/MessageHeader/${header.resource!.id}`)]).to.deep.equal([
+        '77777777-0000-4000-8000-000000000001', '77777777-0000-4000-8000-000000000002', true,
+      ]);
+      const chain = provenances(again);
+      expect(chain.slice(0, 2)).to.deep.equal(provenances(slhj.bundle));
+      expect(chain[2]).to.deep.include({
+        id: '77777777-0000-4000-8000-000000000003',
+        target: [{ reference: `MessageHeader/${header.resource!.id}` }],
+        occurredDateTime: later,
+        recorded: later,
+        activity: provenances(slhj.bundle)[1].activity,
+        agent: provenances(slhj.bundle)[1].agent,
+        entity: [{ role: 'revision', what: { reference: `MessageHeader/${slhj.messageHeaderId}` } }],
+      });
+      expect(again.entry!.at(-1)!.fullUrl).to.match(/\/Provenance\/77777777-0000-4000-8000-000000000003$/);
+      const twice = resendMessage(again, later, counter('66666666'), 'new-message');
+      expect(provenances(twice).at(-1)!.entity).to.deep.equal([{ role: 'revision', what: { reference: `MessageHeader/${header.resource!.id}` } }]);
+      expect(resendBody(JSON.stringify(slhj.bundle), 'json', later, counter('77777777'), 'new-message').messageHeaderId).to.equal('77777777-0000-4000-8000-000000000002');
+    });
+
     it('refuses a message without a Provenance of its own', () => {
       const broken = structuredClone(slhj.bundle);
       broken.entry = broken.entry!.filter((e) => e.resource!.resourceType !== 'Provenance');
@@ -185,7 +208,10 @@ describe('retryPolicyFrom: the resend settings of the medcom out node', () => {
       transientErrorDelayMs: 0,
       networkBaseDelayMs: 2_500,
       networkMaxDelayMs: minutes(1),
+      resendAs: 'same-message',
     });
+    expect(retryPolicyFrom({ resendAs: 'new-message' }).resendAs).to.equal('new-message');
+    expect(problems({ resendAs: 'twice' })).to.deep.equal(['resendAs']);
     expect(retryPolicyFrom({ ackTimeout: 0.005 }).ackTimeoutMs, 'fractions of a minute, for tests').to.equal(300);
   });
 
