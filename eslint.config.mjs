@@ -13,6 +13,7 @@ export const LAYERS = {
   medcom: { fhir: 'all', hl7: 'all' },
   delivery: { hl7: 'all', medcom: 'all', store: 'types', fhir: 'types' },
   engine: { advis: 'all', fhir: 'all', hl7: 'all', store: 'all' },
+  certify: { advis: 'all', delivery: 'all', engine: 'all', fhir: 'all', hl7: 'all', medcom: 'all', store: 'all' },
 };
 
 // Node-RED is reached only from nodes/; lib/ runs under the CLI and the tests without it.
