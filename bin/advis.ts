@@ -6,6 +6,8 @@
 //   advis profiles list                            list the MedCom packages loaded and where from
 //   advis send --host H --port P [...] FILE...       send HL7 messages over MLLP, one JSON line per ACK
 //   advis outbox --store FILE list | show | resend | dead-letter   the delivery outbox, for operators
+//   advis certify --site site.json [--touchstone DIR] [--out DIR]   MedCom's sender test against the site, as a report
+import { runCertify } from './certify';
 import { runConvert } from './convert';
 import { runOutbox } from './outbox';
 import { runProfiles } from './profiles';
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   profiles: runProfiles,
   send: runSend,
   outbox: runOutbox,
+  certify: runCertify,
 };
 
 const USAGE = `usage: advis <command> [options]
@@ -34,7 +37,10 @@ const USAGE = `usage: advis <command> [options]
                                           send HL7 messages over MLLP and print each ACK
   outbox --store FILE list [--status S] [--limit N] | show ID | resend ID | dead-letter ID
                                           list the delivery outbox, show one message with its audit trail,
-                                          send one again now, or give it up`;
+                                          send one again now, or give it up
+  certify --site site.json [--touchstone DIR] [--out DIR] [--profiles DIR]
+                                          MedCom's sender test (protocol steps, TouchStone scripts) against the
+                                          site: report.html and report.json in DIR; exit 0 only if all passed`;
 
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [command, ...args] = argv;

@@ -10,20 +10,27 @@ import { createAdvisEngine } from '../engine/engine';
 import type { AdvisOutcome } from '../engine/outcome';
 import type { MedComValidator, ValidationResult } from '../fhir/validate';
 import { parseAdt } from '../hl7';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../medcom';
+import { currentProvenance, DEFAULT_RETRY_POLICY, messageHeaderOf, type RetryPolicy } from '../medcom';
 import { openMemoryStore } from '../store';
 import { adtMessage } from './adt';
 import { TEST_PATIENTS, type Cast, type Sequence } from './cases';
 
 /** What one step did: the ADT it fed (or the silence) and the outcomes the engine recorded. */
 export interface StepTrace {
-  /** The HL7 message, segments on lines of their own; undefined for a silence. */
+  /** The HL7 message, segments on lines of their own; undefined for a silence or a wait. */
   adt?: string;
   event?: string;
-  outcomes: Pick<AdvisOutcome, 'advis' | 'reason'>[];
+  /** What the engine decided: an advis type, `none:<reason>`, or `deferred` (a pre-registration). */
+  outcomes: string[];
+}
+
+function outcome(o: AdvisOutcome): string {
+  return o.advis ?? (o.reason === 'deferred' ? 'deferred' : `none:${o.reason}`);
 }
 
 export interface PostedMessage {
+  /** The advis type, as the outbox entry has it (a resend as a new message: that of the message it revises). */
+  advis: string;
   bundle: Bundle;
   validation: ValidationResult;
 }
@@ -44,31 +51,40 @@ export async function runSequence(sequence: Sequence, cast: Cast, site: Site, va
   let now = START;
   const clock = () => new Date(now);
   const posted: PostedMessage[] = [];
+  const store = openMemoryStore();
+  const advisOf = new Map<string, string>();
   const receiver: Sink = {
     async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const bundle = JSON.parse(String(message.body)) as Bundle;
-      posted.push({ bundle, validation: validator.validate(bundle) });
+      const id = messageHeaderOf(bundle).id!;
+      const revised = currentProvenance(bundle).entity?.[0]?.what.reference?.replace('MessageHeader/', '');
+      const advis = store.getOutbox(id)?.advis ?? (revised && advisOf.get(revised)) ?? '?';
+      advisOf.set(id, advis);
+      posted.push({ advis, bundle, validation: validator.validate(bundle) });
       return { outcome: 'delivered', status: 200 };
     },
     async close() {},
   };
-  const store = openMemoryStore();
   const worker = new OutboxWorker({ store, transport: { kind: 'rest', sink: receiver }, concurrency: 1, policy: CERTIFICATION_POLICY, now: clock, validator });
   const engine = createAdvisEngine({ store, site, validator, patientKeySecret: 'advis certify', now: clock });
   const steps: StepTrace[] = [];
   try {
     let n = 0;
     for (const step of sequence.steps) {
-      if (step.kind === 'silence') {
-        now += CERTIFICATION_POLICY.ackTimeoutMs + 1000;
+      if (step.kind !== 'adt') {
+        now += step.kind === 'silence' ? CERTIFICATION_POLICY.ackTimeoutMs + 1000 : step.hours * 3_600_000;
+        const released = step.kind === 'wait' ? engine.releaseDue().outcomes : [];
         await worker.tick();
-        steps.push({ outcomes: [] });
+        steps.push({ outcomes: released.map(outcome) });
         continue;
       }
       const department = (step.role && cast[step.role]) || cast.department;
       const patient = TEST_PATIENTS[step.patient ?? 0];
+      // The site's own self-transport code, for the protocol step that needs one (cases.ts `needs: 'selfTransport'`).
+      const disposition = step.adt.disposition === 'self-transport' ? site.adt.selfTransportDispositions[0] : step.adt.disposition;
       const text = adtMessage({
         ...step.adt,
+        ...(disposition ? { disposition } : {}),
         id: `CERT-${String(++n).padStart(3, '0')}`,
         sendingFacility: cast.sendingFacility,
         cpr: patient.cpr,
@@ -83,7 +99,7 @@ export async function runSequence(sequence: Sequence, cast: Cast, site: Site, va
       const result = engine.process(parsed.adt);
       now += 1000;
       await worker.tick();
-      steps.push({ adt: text.replace(/\r/g, '\n').trimEnd(), event: step.adt.event, outcomes: result.outcomes.map((o) => ({ advis: o.advis, reason: o.reason })) });
+      steps.push({ adt: text.replace(/\r/g, '\n').trimEnd(), event: step.adt.event, outcomes: result.outcomes.map(outcome) });
     }
   } finally {
     await worker.stop();

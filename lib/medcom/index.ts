@@ -2,5 +2,5 @@
 export * from './acknowledgement';
 export * from './envelope';
 export * from './errors';
-export { messageHeaderOf, partyOf, readBundle, type Party, type WireFormat } from './message';
+export { currentProvenance, messageHeaderOf, partyOf, readBundle, type Party, type WireFormat } from './message';
 export * from './resend';

@@ -1,7 +1,7 @@
 // The published package, installed as the palette manager installs it: `npm pack`, then `npm install <tarball>` in a
 // fresh Node-RED user directory, Node-RED started on it. Every node loads, the region flow from the installed package
 // runs ADT to the VANS folder, and the installed `advis` command converts with no other set-up (no ../shared, an
-// empty HOME).
+// empty HOME) and certifies the region's site against MedCom's TouchStone scripts (read from ../shared).
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
+import { describeShared, shared } from '../support/shared';
 
 const root = process.cwd();
 
@@ -82,5 +83,16 @@ describe(`the npm package installed into a fresh Node-RED user directory (${runt
     const run = spawnSync(path.join(userDir, 'node_modules', '.bin', 'advis'), ['convert', '--site', path.join(installed, 'flows', 'region.site.json'), adt], { cwd: home, env, encoding: 'utf8' });
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.include('"resourceType":"Bundle"');
+  });
+
+  describeShared('with MedCom\'s TouchStone scripts', () => {
+    it('gives a working `advis certify` from the installed package: the shipped profiles, all 44 sender scripts passing', () => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-home-'));
+      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_'))), HOME: home };
+      const run = spawnSync(path.join(userDir, 'node_modules', '.bin', 'advis'), ['certify', '--site', path.join(installed, 'flows', 'region.site.json'), '--touchstone', shared('medcom', 'touchstone-send')], { cwd: home, env, encoding: 'utf8' });
+      expect(run.status, run.stderr + run.stdout).to.equal(0);
+      expect(run.stdout).to.include('TouchStone sender scripts: 44 of 44 passed');
+      expect(fs.existsSync(path.join(home, 'advis-certification', 'report.html'))).to.equal(true);
+    });
   });
 });
