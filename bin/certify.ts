@@ -49,11 +49,24 @@ function parseArgs(args: string[]): CertifyArgs | string {
   return options.site ? options : '--site is required';
 }
 
-/** The TestScripts in `dir`: every JSON file that is a TestScript, in name order. */
+/**
+ * The sender TestScripts in `dir`, in name order: the files `TestScript-<id>.json` that are TestScripts with `send` in
+ * their id. MedCom's published folder (temp/pages) also holds the receiver scripts, their `.escaped.json` copies and
+ * other resources, which are left out.
+ */
 function readScripts(dir: string): TestScript[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-  const scripts = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { resourceType?: string }).filter((r): r is TestScript => r.resourceType === 'TestScript');
-  if (!scripts.length) throw new Error(`${dir} holds no TestScript (JSON)`);
+  const files = fs.readdirSync(dir).filter((f) => /^TestScript-[^.]+\.json$/.test(f)).sort();
+  const read = (file: string): { resourceType?: string; id?: string } => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { resourceType?: string; id?: string };
+    } catch (error) {
+      throw new Error(`${path.join(dir, file)} is not JSON: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const scripts = files
+    .map(read)
+    .filter((r): r is TestScript => r.resourceType === 'TestScript' && /(^|-)send-/.test(r.id ?? ''));
+  if (!scripts.length) throw new Error(`${dir} holds no sender TestScript (JSON, with send in its id)`);
   return scripts;
 }
 

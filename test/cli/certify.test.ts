@@ -65,6 +65,8 @@ describeShared('advis certify', function () {
   it('refuses unusable arguments with exit code 2', () => {
     expect(advis([]).err).to.include('--site is required');
     expect(advis(['--site']).code).to.equal(2);
-    expect(advis(['--site', regionSite, '--touchstone', tmp()]).err).to.match(/holds no TestScript/);
+    const receiverOnly = tmp();
+    fs.writeFileSync(path.join(receiverOnly, 'TestScript-hospitalnotification-PF-receive-emer-01.json'), JSON.stringify({ resourceType: 'TestScript', id: 'hospitalnotification-PF-receive-emer-01' }));
+    expect(advis(['--site', regionSite, '--touchstone', receiverOnly]).err).to.match(/holds no sender TestScript/);
   });
 });
