@@ -350,6 +350,25 @@ describeShared('MedCom sender use cases', function () {
     expect(outbox()).to.deep.equal(['MORS', 'AN_MORS']);
   });
 
+  it('S.CANC: A11 cancels whatever its start gave: STIN, STAA, MORS on arrival (admitted or acute), the STIN after acute ambulant, the STIN after a transfer in the region', () => {
+    const starts: [string, AdtSpec[], string][] = [
+      ['STIN', [{ event: 'A01', id: 's1' }], 'AN_STIN'],
+      ['STAA', [{ event: 'A04', id: 's2', patientClass: 'E', department: 'AKM' }], 'AN_STAA'],
+      ['MORS admitted', [{ event: 'A01', id: 's3', deathIndicator: 'Y', deathTime: '20250311075500' }], 'AN_MORS'],
+      ['MORS acute', [{ event: 'A04', id: 's4', patientClass: 'E', department: 'AKM', deathIndicator: 'Y', deathTime: '20250311075500' }], 'AN_MORS'],
+      ['STIN after STAA', [{ event: 'A04', id: 's5', patientClass: 'E', department: 'AKM' }, { event: 'A06', id: 's6', at: '20250311090000' }], 'AN_STIN'],
+      ['STIN after a transfer', [{ event: 'A01', id: 's7' }, { event: 'A03', id: 's8', at: '20250312100000', disposition: '03' }, { event: 'A01', id: 's9', at: '20250312110000', hospital: 'RH', department: 'KAR', visit: 'V2' }], 'AN_STIN'],
+    ];
+    starts.forEach(([name, sequence, expected], i) => {
+      const cpr = ['0101800005', '0202800001', '0303800006', '0404800002', '0505800007', '0606800003'][i];
+      const last = sequence.map((spec) => send({ ...spec, cpr, id: `${spec.id}-${i}`, visit: `${spec.visit ?? 'V1'}-${i}` })).at(-1)!;
+      const startSpec = sequence.at(-1)!;
+      const an = send({ event: 'A11', id: `c-${i}`, cpr, at: '20250312120000', visit: `${startSpec.visit ?? 'V1'}-${i}`, ...(startSpec.hospital ? { hospital: startSpec.hospital, department: startSpec.department } : {}), ...(startSpec.patientClass ? { patientClass: startSpec.patientClass, department: startSpec.department } : {}) });
+      expect([name, an.outcome.advis], name).to.deep.equal([name, expected]);
+      expect(follows(an.bundle!), name).to.deep.equal(link('removal', last.bundle!));
+    });
+  });
+
   it('S.CANC / S7 (TouchStone send-AN-MORS): A11 after a dead-on-arrival MORS at the acute ambulant department → AN_MORS with admit-emergency', () => {
     const mors = advis({ event: 'A04', id: '1', patientClass: 'E', department: 'AKM', deathIndicator: 'Y', deathTime: '20250311075500' });
     const an = advis({ event: 'A11', id: '2', patientClass: 'E', department: 'AKM', at: '20250311090000' });
