@@ -189,6 +189,20 @@ describeShared('profile walk against the Medplum oracle', function () {
         { resourceType: 'Encounter', status: 'finished', extension: [{ url: 'x', valueString: 'z' }] },
         { resourceType: 'Encounter' },
       ],
+      Period: [
+        { start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T09:00:00+01:00' },
+        { start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T10:00:00+01:00' },
+        { start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T09:30:00+00:00' },
+        { start: '2025-03-11T10:00:00Z', end: '2025-03-11T11:00:00+01:00' },
+        { start: '2025-10-26T02:30:00+02:00', end: '2025-10-26T02:10:00+01:00' },
+        { start: '2025-03-11T10:00:00.500+01:00', end: '2025-03-11T10:00:00+01:00' },
+        { start: '2025-03-11', end: '2025-03-10' },
+        { start: '2025-03-11T10:00:00+01:00' },
+        { end: '2025-03-11T10:00:00+01:00' },
+        {},
+        { start: '2025-03-11T10:00:00+01:00', _end: { id: 'e' } },
+      ],
+      Reference: [{ reference: '#p' }, { reference: 'Patient/1' }, { identifier: { value: '1' } }, { display: 'x' }, { _reference: { id: 'r' } }, { reference: 'urn:uuid:1' }],
       Organization: [
         { resourceType: 'Organization' },
         { resourceType: 'Organization', identifier: [{ system: 'https://www.gs1.org/gln', value: '5790000000000' }] },
@@ -202,11 +216,13 @@ describeShared('profile walk against the Medplum oracle', function () {
       else if (v && typeof v === 'object') {
         const resourceType = (v as Json).resourceType;
         if (resourceType === 'Encounter' || resourceType === 'Organization') values[resourceType].push(v);
+        if (typeof (v as Json).reference === 'string') values.Reference.push(v);
         for (const [k, x] of Object.entries(v)) {
           if (k === 'extension' || k === 'modifierExtension') values.Extension.push(...(x as unknown[]));
           if (k === 'entry') values.BundleEntry.push(...(x as Json[]));
           if (k === 'entry') values.Resource.push(...(x as Json[]).map((e) => e.resource));
           if (k === 'text') values.Narrative.push(x);
+          if (k === 'period' || k === 'valuePeriod') values.Period.push(x);
           collect(x);
         }
       }
@@ -219,7 +235,7 @@ describeShared('profile walk against the Medplum oracle', function () {
     expect(values.Extension.length).to.be.greaterThan(30);
     expect(values.BundleEntry.length).to.be.greaterThan(100);
     expect(values.Bundle.length).to.be.greaterThan(60);
-    for (const [key, { type, test }] of Object.entries(COMPILED_INVARIANTS)) {
+    for (const [key, { type, test, emptyPasses }] of Object.entries(COMPILED_INVARIANTS)) {
       const expression = key.slice(key.indexOf('|') + 1);
       let decided = 0;
       for (const value of values[type]) {
@@ -234,11 +250,20 @@ describeShared('profile walk against the Medplum oracle', function () {
         } catch {
           fhirpath = []; // the walk counts an evaluation error as not met
         }
-        expect(answer, `${key} on ${JSON.stringify(value)}`).to.equal(fhirpath.length === 1 && fhirpath[0] === true);
+        const expected = key.startsWith('per-1|') && offsetsDiffer(value) ? instantOrder(value) : (fhirpath.length === 1 && fhirpath[0] === true) || (emptyPasses === true && fhirpath.length === 0);
+        expect(answer, `${key} on ${JSON.stringify(value)}`).to.equal(expected);
       }
       expect(decided, key).to.be.greaterThan(2);
     }
   });
+
+  // The one known divergence: Medplum's FHIRPath compares dateTimes as text, FHIRPath compares the instants when both
+  // carry an offset, so where the offsets differ per-1 is judged by the instants.
+  const offsetsDiffer = (v: unknown): boolean => {
+    const { start, end } = v as { start?: unknown; end?: unknown };
+    return typeof start === 'string' && typeof end === 'string' && /T.*(Z|[+-]\d\d:\d\d)$/.test(start) && /T.*(Z|[+-]\d\d:\d\d)$/.test(end) && start.slice(-6) !== end.slice(-6);
+  };
+  const instantOrder = (v: unknown): boolean => Date.parse((v as { start: string }).start) <= Date.parse((v as { end: string }).end);
 
   it('has every invariant of a HospitalNotification Bundle and of its entries\' profiles written as JS', () => {
     const [hospitalNotification] = MESSAGE_KINDS;

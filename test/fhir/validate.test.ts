@@ -93,10 +93,12 @@ describeShared('MedCom validation', function () {
       expect(issues.map((i) => i.message), name).to.have.length.greaterThan(0);
     });
   }
-  it('lets a Period with only a start, only an end, or start = end pass per-1, and a Reference with only an identifier pass ref-1', () => {
+  it('lets a Period with only a start, only an end, start = end, or across the autumn change pass per-1, and a Reference with only an identifier pass ref-1', () => {
     const b = leaveExample();
     entry(b, 'Encounter').period = { start: '2025-03-11T10:00:00+01:00', end: '2025-03-11T10:00:00+01:00' };
     entry(b, 'Patient').identifier[0].period = { end: '2025-01-01' };
+    // Across the autumn change: 02:30 summer time comes before 02:10 winter time (an instant, not text, order).
+    entry(b, 'Encounter').extension[0].valuePeriod = { start: '2025-10-26T02:30:00+02:00', end: '2025-10-26T02:10:00+01:00' };
     entry(b, 'Patient').managingOrganization = { identifier: { system: 'urn:oid:1.2.208.176.1.1', value: '265161000016000' } };
     expect(errorsOf(b as Bundle)).to.deep.equal([]);
   });
