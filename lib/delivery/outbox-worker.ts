@@ -43,6 +43,7 @@ import type { MedComValidator } from '../fhir/validate';
 import type { AdvisStore, AuditEntry, DueMessage, OutboxEntry, OutboxUpdate } from '../store';
 import { deadLetter, requeue } from './outbox-actions';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
+import { GroupCommit } from './group-commit';
 import type { Inbox, InboxFile, InboxVerdict } from './vans-drop';
 
 /** The body of a resend, as the outbox update records it. */
@@ -135,15 +136,12 @@ export class OutboxWorker {
   private readonly newId: () => string;
   private readonly emit: (event: DeliveryEvent) => void;
   private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void;
-  /** Results of finished sends waiting for the next group commit (see `durably`). */
-  private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
+  /** The results of finished sends, committed in groups (group-commit.ts); events go out through it. */
+  private readonly commits: GroupCommit<DeliveryEvent>;
   /** Sends waiting for their sink's answer: while there are any, a group commit waits a little for them. */
   private delivering = 0;
-  private pendingCommit?: { immediate: boolean; cancel: () => void };
   /** While `drain` waits: wakes it when a send has its sink's answer, so the next can start. */
   private sinkFreed?: () => void;
-  /** While a group commit runs: the events it emits, sent on once it is durable. */
-  private held?: DeliveryEvent[];
   /**
    * The kind of the last failure to hand a message over, while it lasts: an outage fails every stay's next message,
    * so it is logged when it starts (or changes) and when it ends, not once per message. Each message's failure is
@@ -168,18 +166,20 @@ export class OutboxWorker {
     this.random = options.random ?? Math.random;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     const onEvent = options.onEvent;
-    this.emit = (event) => {
-      if (this.held) {
-        this.held.push(event);
-        return;
-      }
-      try {
-        onEvent?.(event);
-      } catch (error) {
-        this.log('error', `a delivery event listener failed: ${(error as Error).message}`);
-      }
-    };
     this.log = options.onLog ?? (() => undefined);
+    this.commits = new GroupCommit<DeliveryEvent>({
+      transaction: (work) => this.store.batch(work),
+      onTheWay: () => this.delivering,
+      waitMs: GROUP_COMMIT_WAIT_MS,
+      publish: (event) => {
+        try {
+          onEvent?.(event);
+        } catch (error) {
+          this.log('error', `a delivery event listener failed: ${(error as Error).message}`);
+        }
+      },
+    });
+    this.emit = (event) => this.commits.emit(event);
   }
 
   /** Runs `tick` every `intervalMs` until `stop`, and once now. */
@@ -343,7 +343,7 @@ export class OutboxWorker {
       this.sinkFreed?.();
     }
     const done = this.now();
-    await this.durably(() => this.settle(entry, receipt, resend, done));
+    await this.commits.run(() => this.settle(entry, receipt, resend, done));
   }
 
   /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
@@ -376,68 +376,6 @@ export class OutboxWorker {
   }
 
   /**
-   * Runs `write` in the next group commit: sends that finish together share one transaction, so one fsync, which
-   * is what bounds the drain rate on a disk that syncs slowly. Each write still makes its own commits (a savepoint
-   * each), and the events they emit go out only once the group is durable. Rejects with a write's own error.
-   */
-  private durably(write: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.writes.push({ write, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.scheduleCommit();
-    });
-  }
-
-  /**
-   * Commits at once when no other send is waiting for its sink (none would join the group), otherwise at most
-   * GROUP_COMMIT_WAIT_MS later, so that sends finishing close together share one commit.
-   */
-  private scheduleCommit(): void {
-    const immediate = this.delivering === 0;
-    if (this.pendingCommit && (this.pendingCommit.immediate || !immediate)) return;
-    this.pendingCommit?.cancel();
-    const run = (): void => {
-      this.pendingCommit = undefined;
-      this.commitWrites();
-    };
-    if (immediate) {
-      const handle = setImmediate(run);
-      this.pendingCommit = { immediate, cancel: () => clearImmediate(handle) };
-    } else {
-      const handle = setTimeout(run, GROUP_COMMIT_WAIT_MS);
-      this.pendingCommit = { immediate, cancel: () => clearTimeout(handle) };
-    }
-  }
-
-  private commitWrites(): void {
-    const writes = this.writes;
-    this.writes = [];
-    const failures = new Map<(typeof writes)[number], unknown>();
-    const events: DeliveryEvent[] = [];
-    try {
-      this.store.batch(() => {
-        for (const w of writes) {
-          // A write that fails emits nothing: its events would report changes that were not made.
-          const own: DeliveryEvent[] = [];
-          this.held = own;
-          try {
-            w.write();
-            events.push(...own);
-          } catch (error) {
-            failures.set(w, error ?? new Error('write failed'));
-          }
-        }
-      });
-    } catch (error) {
-      for (const w of writes) w.done(error ?? new Error('commit failed'));
-      return;
-    } finally {
-      this.held = undefined;
-    }
-    events.forEach((event) => this.emit(event));
-    for (const w of writes) w.done(failures.get(w));
-  }
-
-  /**
    * Writes the result of a send, unless an operator settled the entry while it was in flight: then only the
    * transmission is recorded, and the operator's status stays.
    */
@@ -450,8 +388,10 @@ export class OutboxWorker {
     });
   }
 
-  /** The wire form: the Bundle itself for REST, a VANS envelope around it for the folder. */
-  /** What goes to the sink: `messageHeaderId` is the transmission's own when it is a resend as a new message. */
+  /**
+   * The wire form: the Bundle itself for REST, a VANS envelope around it for the folder. `messageHeaderId` is the
+   * transmission's own when it is a resend as a new message.
+   */
   private outgoing(entry: OutboxEntry, body: string, at: Date, messageHeaderId = entry.messageHeaderId): OutgoingMessage {
     const transport = this.transport;
     if (transport.kind === 'rest') return { messageHeaderId, body, contentType: MIME_TYPE[entry.format] };
