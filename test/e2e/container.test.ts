@@ -3,12 +3,12 @@
 // directory layout (this checkout), with a temporary folder standing in for the /data volume.
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
+import { bcryptHash, userEnvironment } from '../support/runtime';
 
 interface Dockerfile {
   from: string[];
@@ -54,8 +54,6 @@ function readDockerfile(file: string): Dockerfile {
 
 const root = process.cwd();
 const image = readDockerfile(path.join(root, 'Dockerfile'));
-const bcryptHash = (password: string): string =>
-  (createRequire(require.resolve(`${runtimePackage}/package.json`))('bcryptjs') as { hashSync(p: string, rounds: number): string }).hashSync(password, 8);
 const run = (command: string[], env: NodeJS.ProcessEnv) => spawnSync(command[0] === 'node' ? process.execPath : command[0]!, command.slice(1), { cwd: root, env, encoding: 'utf8' });
 
 describe(`the container (${runtimePackage}, its Dockerfile's ENV and CMD run for real)`, function () {
@@ -73,7 +71,7 @@ describe(`the container (${runtimePackage}, its Dockerfile's ENV and CMD run for
 
   async function environment(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-volume-'));
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_')));
+    const base = userEnvironment();
     return { ...base, ...image.env, ADVIS_DATA_DIR: data, PORT: String(await freePort()), ADVIS_MLLP_PORT: String(await freePort()), ADVIS_NODE_RED: runtimePackage, ...extra };
   }
 

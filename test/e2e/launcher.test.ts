@@ -2,7 +2,6 @@
 // stop signal ends it cleanly, the editor never listens beyond loopback without a login, and the credential secret
 // comes from the environment.
 import { expect } from 'chai';
-import { createRequire } from 'node:module';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -10,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
-import { spawnNpm, startAdvis, startEnvironment, type RunningAdvis } from '../support/runtime';
+import { bcryptHash, spawnNpm, startAdvis, startEnvironment, type RunningAdvis } from '../support/runtime';
 
 const listening = (port: number, host = '127.0.0.1'): Promise<boolean> =>
   new Promise((resolve) => {
@@ -27,9 +26,6 @@ const processExists = (pid: number): boolean => {
   }
 };
 
-/** A bcrypt hash as `node-red admin hash-pw` makes it, with the bcrypt library Node-RED itself checks logins with. */
-const bcryptHash = (password: string): string =>
-  (createRequire(require.resolve(`${runtimePackage}/package.json`))('bcryptjs') as { hashSync(p: string, rounds: number): string }).hashSync(password, 8);
 
 describe(`npm start under a supervisor (${runtimePackage}, real runtime)`, function () {
   this.timeout(60000);

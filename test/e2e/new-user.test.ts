@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
-import { spawnNpm } from '../support/runtime';
+import { spawnNpm, userEnvironment } from '../support/runtime';
 
 const root = process.cwd();
 
@@ -46,7 +46,7 @@ if (runtimePackage === 'node-red')
     let npm: ReturnType<typeof spawnNpm> | undefined;
     let exited: Promise<number | null>;
     const env = (): NodeJS.ProcessEnv => ({
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_') && k !== 'CI')),
+      ...userEnvironment('CI'),
       PORT: String(port),
       ADVIS_MLLP_PORT: String(mllpPort),
     });

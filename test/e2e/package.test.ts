@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
+import { userEnvironment } from '../support/runtime';
 import { describeShared, shared } from '../support/shared';
 
 const root = process.cwd();
@@ -36,7 +37,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (${runt
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_'))),
+      ...userEnvironment(),
       ADVIS_SITE_FILE: path.join(installed, 'flows', 'region.site.json'),
       ADVIS_STORE_FILE: path.join(work, 'advis.db'),
       ADVIS_MLLP_HOST: '127.0.0.1',
@@ -78,7 +79,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (${runt
 
   it('gives a working `advis convert` from the installed package, with an empty HOME and nothing beside it', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-home-'));
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_'))), HOME: home };
+    const env = { ...userEnvironment(), HOME: home };
     const adt = path.join(root, 'test', 'fixtures', 'adt', 'A01_admitted.hl7');
     const run = spawnSync(path.join(userDir, 'node_modules', '.bin', 'advis'), ['convert', '--site', path.join(installed, 'flows', 'region.site.json'), adt], { cwd: home, env, encoding: 'utf8' });
     expect(run.status, run.stderr).to.equal(0);
@@ -88,7 +89,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (${runt
   describeShared('with MedCom\'s TouchStone scripts', () => {
     it('gives a working `advis certify` from the installed package: the shipped profiles, all 44 sender scripts passing', () => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-home-'));
-      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_'))), HOME: home };
+      const env = { ...userEnvironment(), HOME: home };
       const run = spawnSync(path.join(userDir, 'node_modules', '.bin', 'advis'), ['certify', '--site', path.join(installed, 'flows', 'region.site.json'), '--touchstone', shared('medcom', 'touchstone-send')], { cwd: home, env, encoding: 'utf8' });
       expect(run.status, run.stderr + run.stdout).to.equal(0);
       expect(run.stdout).to.include('TouchStone sender scripts: 44 of 44 passed');

@@ -4,6 +4,7 @@
 // build would rewrite under them. test/e2e/new-user.test.ts runs the whole `npm install && npm start`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
@@ -23,10 +24,22 @@ export interface RunningAdvis {
   exitCode(): number | null;
 }
 
+/**
+ * The test process's environment without what would make a child behave otherwise than for a user: the caller's
+ * ADVIS_ settings and npm's own `npm_` variables (and `without`, e.g. CI).
+ */
+export function userEnvironment(...without: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_') && !without.includes(k)));
+}
+
 /** The environment of `npm start` in a test: no ADVIS_ settings of the caller's, the runtime package under test. */
 export function startEnvironment(dataDir: string, port: number, mllpPort: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ADVIS_') && !k.startsWith('npm_')));
-  return { ...env, ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_NODE_RED: runtimePackage, ...extra };
+  return { ...userEnvironment(), ADVIS_DATA_DIR: dataDir, PORT: String(port), ADVIS_MLLP_PORT: String(mllpPort), ADVIS_NODE_RED: runtimePackage, ...extra };
+}
+
+/** A bcrypt hash as `node-red admin hash-pw` makes it, with the bcrypt library Node-RED itself checks logins with. */
+export function bcryptHash(password: string): string {
+  return (createRequire(require.resolve(`${runtimePackage}/package.json`))('bcryptjs') as { hashSync(p: string, rounds: number): string }).hashSync(password, 8);
 }
 
 /** Runs `npm start` (or `args`) in `cwd` in its own process group, so a test can always clean up after it. */
