@@ -20,8 +20,6 @@ export interface Cast {
   sibling: SiteDepartment | undefined;
   /** A department of another hospital of the region whose SOR and GLN both differ: a correction of the hospital. */
   otherHospital: SiteDepartment | undefined;
-  /** A psychiatric department, for the double admission of the protocol's general requirements. */
-  psychiatric: SiteDepartment | undefined;
   /** The test patient's municipality of residence. */
   municipality: SiteMunicipality;
   /** MSH-4: the same for every message, so each sequence is one stay. */
@@ -47,7 +45,6 @@ export function castOf(site: Site): Cast {
     department,
     sibling: departments.find((d) => d !== department && d.hospital === department.hospital && d.kind === 'somatic'),
     otherHospital: departments.find((d) => d.hospital !== department.hospital && d.kind === 'somatic' && site.hospital(d.hospital)?.region === region && differs(d)),
-    psychiatric: departments.find((d) => d.kind === 'psychiatric' && site.hospital(d.hospital)?.region === region),
     municipality,
     sendingFacility: department.hospital,
   };
@@ -63,7 +60,7 @@ export type Step =
   /** Time passes (hours): pre-registrations that fall due are decided. */
   | { kind: 'wait'; hours: number };
 
-type Role = 'sibling' | 'otherHospital' | 'psychiatric';
+type Role = 'sibling' | 'otherHospital';
 
 /** A sequence and what it needs of the site beyond the admitting department. */
 export interface Sequence {

@@ -122,8 +122,6 @@ function missing(sequence: Sequence, cast: Cast, site: Site): string | undefined
       return cast.sibling ? undefined : 'the site has no second somatic department at the admitting hospital';
     case 'otherHospital':
       return cast.otherHospital ? undefined : 'the site has no somatic department at another hospital of the region with another SOR and GLN';
-    case 'psychiatric':
-      return cast.psychiatric ? undefined : 'the site has no psychiatric department';
     case 'selfTransport':
       return site.adt.selfTransportDispositions.length ? undefined : 'the site names no self-transport discharge code (adt.selfTransportDispositions)';
     default:
