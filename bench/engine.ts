@@ -39,41 +39,41 @@ export const WARM_UP_STAYS = 500;
 export async function benchEngine(batch: number, stays = 1500): Promise<{ advisPerSecond: number; bytesPer100kStays: number; stays: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-bench-'));
   const site = loadSite(JSON.parse(fs.readFileSync(path.join(process.cwd(), 'flows', 'region.site.json'), 'utf8')));
-  const runtime = openAdvisRuntime({ site, storeFile: path.join(dir, 'advis.db'), profiles: sharedPath('medcom', 'packages'), now: () => new Date('2025-06-30T12:00:00Z') });
+  const runtime = await openAdvisRuntime({ site, store: path.join(dir, 'advis.db'), profiles: sharedPath('medcom', 'packages'), now: () => new Date('2025-06-30T12:00:00Z') });
   try {
     let advis = 0;
     let waiting: string[] = [];
-    const decide = (): void => {
+    const decide = async (): Promise<void> => {
       const events = waiting.map((text) => {
         const parsed = parseAdt(text, site.adt);
         if (!parsed.ok) throw parsed.error;
         return parsed.adt;
       });
       waiting = [];
-      for (const item of runtime.engine.processBatch(events)) {
+      for (const item of await runtime.engine.processBatch(events)) {
         if (!item.ok) throw item.error;
         advis += item.result.notifications.length;
       }
     };
-    const run = (first: number, count: number): void => {
+    const run = async (first: number, count: number): Promise<void> => {
       for (let i = first; i < first + count; i++) {
         for (const [event, at] of [['A01', '20250310080000'], ['A03', '20250312100000']]) {
           waiting.push(message(event, `${event}-${i}`, `V${i}`, at));
-          if (waiting.length >= batch) decide();
+          if (waiting.length >= batch) await decide();
         }
       }
-      decide();
+      await decide();
     };
-    run(0, WARM_UP_STAYS);
+    await run(0, WARM_UP_STAYS);
     advis = 0;
     const start = performance.now();
-    run(WARM_UP_STAYS, stays);
+    await run(WARM_UP_STAYS, stays);
     const seconds = (performance.now() - start) / 1000;
     if (advis !== stays * 2) throw new Error(`expected ${stays * 2} advis, got ${advis}`);
-    const stats = runtime.store.stats();
-    return { advisPerSecond: advis / seconds, bytesPer100kStays: ((stats.bytes + stats.walBytes) / (WARM_UP_STAYS + stays)) * 100_000, stays };
+    const stats = await runtime.store.stats();
+    return { advisPerSecond: advis / seconds, bytesPer100kStays: ((stats.sqlite!.bytes + stats.sqlite!.walBytes) / (WARM_UP_STAYS + stays)) * 100_000, stays };
   } finally {
-    runtime.close();
+    await runtime.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

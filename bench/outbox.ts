@@ -24,16 +24,16 @@ export interface OutboxFigures {
 async function drain(dir: string, count: number, concurrency: number, transport: Transport, settled: 'sent' | 'delivered'): Promise<number> {
   const store = openSqliteStore(path.join(dir, `${transport.kind}.db`));
   try {
-    seedOutbox(store, count / 2);
+    await seedOutbox(store, count / 2);
     const worker = new OutboxWorker({ store, transport, concurrency });
     const start = performance.now();
     await worker.tick();
     const seconds = (performance.now() - start) / 1000;
-    const done = store.stats().outboxByStatus[settled];
+    const done = (await store.stats()).outboxByStatus[settled];
     if (done !== count) throw new Error(`${done} of ${count} messages ${settled} after draining ${transport.kind}`);
     return count / seconds;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

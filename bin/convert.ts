@@ -97,9 +97,9 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
   let runtime;
   try {
     const clock = options.now;
-    runtime = openAdvisRuntime({
+    runtime = await openAdvisRuntime({
       site: readSiteSource({ file: options.site }),
-      storeFile: options.store,
+      store: options.store,
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(clock ? { now: () => clock } : {}),
     });
@@ -127,7 +127,7 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
           continue;
         }
         try {
-          print(input, runtime.engine.process(parsed.adt));
+          print(input, await runtime.engine.process(parsed.adt));
         } catch (error) {
           io.out(JSON.stringify({ input, advis: null, reason: 'invalid-notification', held: false, error: (error as Error).message }));
         }
@@ -135,6 +135,6 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
     }
     return 0;
   } finally {
-    runtime.close();
+    await runtime.close();
   }
 }

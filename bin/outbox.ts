@@ -1,16 +1,17 @@
-// `advis outbox --store FILE list [--status S] [--limit N] | show ID | resend ID | dead-letter ID`
+// `advis outbox --store FILE|URL list [--status S] [--limit N] | show ID | resend ID | dead-letter ID`
 // The outbox of a site's store, for operators: what is waiting, sent, delivered or given up, and the two things to
-// do about one message (send it again now, or give it up). Works on the store file while Node-RED runs: the
-// delivery worker re-reads each message just before it sends it. Output is one JSON line per message, without the
+// do about one message (send it again now, or give it up). Works on the store (a SQLite file, or a postgres:// URL
+// with the password in PGPASSWORD) while Node-RED runs: the delivery workers re-read each message just before they
+// send it. Output is one JSON line per message, without the
 // message body (it holds the patient's CPR number); `show` adds the message's audit trail.
 //   exit 0: done; 1: the action is not possible (no such message, already delivered or dead); 2: usage or store error.
 
 import * as fs from 'node:fs';
 import { deadLetter, OutboxActionError, requeue } from '../lib/delivery';
-import { openSqliteStore, type AdvisStore, type OutboxEntry, type OutboxStatus } from '../lib/store';
+import { isPostgresUrl, openStore, type AdvisStore, type OutboxEntry, type OutboxStatus } from '../lib/store';
 import type { CommandIo } from './advis';
 
-const USAGE = 'usage: advis outbox --store FILE list [--status queued|failed|sent|delivered|dead] [--limit N] | show ID | resend ID | dead-letter ID';
+const USAGE = 'usage: advis outbox --store FILE|URL list [--status queued|failed|sent|delivered|dead] [--limit N] | show ID | resend ID | dead-letter ID';
 const STATUSES: readonly OutboxStatus[] = ['queued', 'failed', 'sent', 'delivered', 'dead'];
 
 interface OutboxArgs {
@@ -39,7 +40,7 @@ function parseArgs(args: string[]): OutboxArgs | string {
     } else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else rest.push(arg);
   }
-  if (!store) return '--store FILE is required';
+  if (!store) return '--store FILE|URL is required';
   const [action, id, ...extra] = rest;
   if (extra.length) return `unexpected ${extra.join(' ')}`;
   if (action === 'list') return id ? `list takes no ID` : { store, action, limit, ...(status && { status }) };
@@ -64,30 +65,30 @@ export async function runOutbox(args: string[], io: CommandIo): Promise<number> 
     return 2;
   }
   // An operator's typo must not create an empty store and report an empty outbox.
-  if (!fs.existsSync(parsed.store)) {
+  if (!isPostgresUrl(parsed.store) && !fs.existsSync(parsed.store)) {
     io.err(`advis outbox: the store ${parsed.store} does not exist`);
     return 2;
   }
   let store: AdvisStore;
   try {
-    store = openSqliteStore(parsed.store);
+    store = await openStore(parsed.store);
   } catch (error) {
     io.err(`advis outbox: ${(error as Error).message}`);
     return 2;
   }
   try {
-    return act(store, parsed, io);
+    return await act(store, parsed, io);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function act(store: AdvisStore, args: OutboxArgs, io: CommandIo): number {
+async function act(store: AdvisStore, args: OutboxArgs, io: CommandIo): Promise<number> {
   const print = (value: unknown): void => io.out(JSON.stringify(value));
   try {
     switch (args.action) {
       case 'list': {
-        const entries = (args.status ? [args.status] : STATUSES).flatMap((s) => store.outboxByStatus(s, args.limit));
+        const entries = (await Promise.all((args.status ? [args.status] : STATUSES).map((s) => store.outboxByStatus(s, args.limit)))).flat();
         entries
           .sort((a, b) => a.id - b.id)
           .slice(0, args.limit)
@@ -95,16 +96,16 @@ function act(store: AdvisStore, args: OutboxArgs, io: CommandIo): number {
         return 0;
       }
       case 'show': {
-        const entry = store.getOutbox(args.id!);
+        const entry = await store.getOutbox(args.id!);
         if (!entry) throw new OutboxActionError('not-found', `no outgoing message has MessageHeader.id ${args.id}`);
-        print({ ...summary(entry), audit: store.audit({ messageHeaderId: entry.messageHeaderId }) });
+        print({ ...summary(entry), audit: await store.audit({ messageHeaderId: entry.messageHeaderId }) });
         return 0;
       }
       case 'resend':
-        print(summary(requeue(store, args.id!, new Date())));
+        print(summary(await requeue(store, args.id!, new Date())));
         return 0;
       case 'dead-letter':
-        print(summary(deadLetter(store, args.id!, new Date())));
+        print(summary(await deadLetter(store, args.id!, new Date())));
         return 0;
     }
   } catch (error) {

@@ -58,7 +58,7 @@ export async function runSequence(sequence: Sequence, cast: Cast, site: Site, va
       const bundle = JSON.parse(String(message.body)) as Bundle;
       const id = messageHeaderOf(bundle).id!;
       const revised = currentProvenance(bundle).entity?.[0]?.what.reference?.replace('MessageHeader/', '');
-      const advis = store.getOutbox(id)?.advis ?? (revised && advisOf.get(revised)) ?? '?';
+      const advis = (await store.getOutbox(id))?.advis ?? (revised && advisOf.get(revised)) ?? '?';
       advisOf.set(id, advis);
       posted.push({ advis, bundle, validation: validator.validate(bundle) });
       return { outcome: 'delivered', status: 200 };
@@ -73,7 +73,7 @@ export async function runSequence(sequence: Sequence, cast: Cast, site: Site, va
     for (const step of sequence.steps) {
       if (step.kind !== 'adt') {
         now += step.kind === 'silence' ? CERTIFICATION_POLICY.ackTimeoutMs + 1000 : step.hours * 3_600_000;
-        const released = step.kind === 'wait' ? engine.releaseDue().outcomes : [];
+        const released = step.kind === 'wait' ? (await engine.releaseDue()).outcomes : [];
         await worker.tick();
         steps.push({ outcomes: released.map(outcome) });
         continue;
@@ -96,14 +96,14 @@ export async function runSequence(sequence: Sequence, cast: Cast, site: Site, va
       });
       const parsed = parseAdt(text, site.adt);
       if (!parsed.ok) throw parsed.error;
-      const result = engine.process(parsed.adt);
+      const result = await engine.process(parsed.adt);
       now += 1000;
       await worker.tick();
       steps.push({ adt: text.replace(/\r/g, '\n').trimEnd(), event: step.adt.event, outcomes: result.outcomes.map(outcome) });
     }
   } finally {
     await worker.stop();
-    store.close();
+    await store.close();
   }
   return { steps, posted };
 }

@@ -4,12 +4,12 @@
 // worker (outbox-worker.ts) hands it the writes of its delivery decisions and publishes through it.
 //
 // When to commit: at once when nothing else is on its way (no write would join the group), otherwise at most `waitMs`
-// after the first write of the group. Each write makes its own commits inside the group's transaction (the store nests
-// them as savepoints), so a write that throws undoes only itself, and only its own events are dropped.
+// after the first write of the group. The writes run one after the other in the group's transaction, each with its
+// own commits (savepoints of it), so a write that throws undoes only itself, and only its own events are dropped.
 
-export interface GroupCommitOptions<E> {
-  /** Runs `work` in one store transaction (AdvisStore.batch). */
-  transaction: (work: () => void) => void;
+export interface GroupCommitOptions<E, T> {
+  /** Runs `work` in one store transaction (AdvisStore.transaction), `T` being the transaction. */
+  transaction: (work: (tx: T) => Promise<void>) => Promise<void>;
   /** How many writes may still join: while there are any, a commit waits up to `waitMs` for them. */
   onTheWay: () => number;
   waitMs: number;
@@ -17,26 +17,21 @@ export interface GroupCommitOptions<E> {
   publish: (event: E) => void;
 }
 
-export class GroupCommit<E> {
-  private writes: { write: () => void; done: (error?: unknown) => void }[] = [];
-  private pending?: { immediate: boolean; cancel: () => void };
-  /** While a group's transaction runs: the events of the write under way. */
-  private held?: E[];
+/** One write of a group: its changes in the transaction, and the events to pass on once they are durable. */
+export type GroupWrite<E, T> = (tx: T, emit: (event: E) => void) => Promise<void>;
 
-  constructor(private readonly options: GroupCommitOptions<E>) {}
+export class GroupCommit<E, T> {
+  private writes: { write: GroupWrite<E, T>; done: (error?: unknown) => void }[] = [];
+  private pending?: { immediate: boolean; cancel: () => void };
+
+  constructor(private readonly options: GroupCommitOptions<E, T>) {}
 
   /** Runs `write` in the next group; resolves once the group is durable, rejects with the write's own error. */
-  run(write: () => void): Promise<void> {
+  run(write: GroupWrite<E, T>): Promise<void> {
     return new Promise((resolve, reject) => {
       this.writes.push({ write, done: (error) => (error === undefined ? resolve() : reject(error)) });
       this.schedule();
     });
-  }
-
-  /** An event: held while a group's write raises it, until the group is durable; otherwise passed on at once. */
-  emit(event: E): void {
-    if (this.held) this.held.push(event);
-    else this.options.publish(event);
   }
 
   private schedule(): void {
@@ -45,7 +40,7 @@ export class GroupCommit<E> {
     this.pending?.cancel();
     const run = (): void => {
       this.pending = undefined;
-      this.commit();
+      void this.commit();
     };
     if (immediate) {
       const handle = setImmediate(run);
@@ -56,19 +51,18 @@ export class GroupCommit<E> {
     }
   }
 
-  private commit(): void {
+  private async commit(): Promise<void> {
     const writes = this.writes;
     this.writes = [];
     const failures = new Map<(typeof writes)[number], unknown>();
     const events: E[] = [];
     try {
-      this.options.transaction(() => {
+      await this.options.transaction(async (tx) => {
         for (const w of writes) {
           // A write that fails emits nothing: its events would report changes that were not made.
           const own: E[] = [];
-          this.held = own;
           try {
-            w.write();
+            await w.write(tx, (event) => own.push(event));
             events.push(...own);
           } catch (error) {
             failures.set(w, error ?? new Error('write failed'));
@@ -78,8 +72,6 @@ export class GroupCommit<E> {
     } catch (error) {
       for (const w of writes) w.done(error ?? new Error('commit failed'));
       return;
-    } finally {
-      this.held = undefined;
     }
     events.forEach((event) => this.options.publish(event));
     for (const w of writes) w.done(failures.get(w));

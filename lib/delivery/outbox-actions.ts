@@ -16,8 +16,8 @@ export class OutboxActionError extends Error {
   }
 }
 
-function entryOf(store: AdvisStore, messageHeaderId: string): OutboxEntry {
-  const entry = store.getOutbox(messageHeaderId);
+async function entryOf(store: AdvisStore, messageHeaderId: string): Promise<OutboxEntry> {
+  const entry = await store.getOutbox(messageHeaderId);
   if (!entry) throw new OutboxActionError('not-found', `no outgoing message has MessageHeader.id ${messageHeaderId}`);
   return entry;
 }
@@ -29,9 +29,9 @@ function entryOf(store: AdvisStore, messageHeaderId: string): OutboxEntry {
  * one more transmission, not a fresh budget; its network back-off starts again from the first delay. Returns the entry
  * as it is now.
  */
-export function requeue(store: AdvisStore, messageHeaderId: string, now: Date): OutboxEntry {
-  const entry = entryOf(store, messageHeaderId);
-  store.commit({
+export async function requeue(store: AdvisStore, messageHeaderId: string, now: Date): Promise<OutboxEntry> {
+  const entry = await entryOf(store, messageHeaderId);
+  await store.commit({
     outboxUpdate: [{ messageHeaderId, status: 'queued', nextAttemptAt: now.toISOString(), networkFailures: 0 }],
     audit: [{ at: now.toISOString(), outcome: 'queued', reason: 'operator', stayKey: entry.stayKey, advis: entry.advis, messageHeaderId, receiverGln: entry.receiverGln, detail: `was ${entry.status}` }],
   });
@@ -42,12 +42,12 @@ export function requeue(store: AdvisStore, messageHeaderId: string, now: Date): 
  * Gives the message up: status `dead`, not sent again unless requeued. A delivered message cannot be given up (the
  * municipality has it), and a dead one is left as it is.
  */
-export function deadLetter(store: AdvisStore, messageHeaderId: string, now: Date): OutboxEntry {
-  const entry = entryOf(store, messageHeaderId);
+export async function deadLetter(store: AdvisStore, messageHeaderId: string, now: Date): Promise<OutboxEntry> {
+  const entry = await entryOf(store, messageHeaderId);
   if (entry.status === 'delivered' || entry.status === 'dead') {
     throw new OutboxActionError(entry.status, `the message ${messageHeaderId} is already ${entry.status}`);
   }
-  store.commit({
+  await store.commit({
     outboxUpdate: [{ messageHeaderId, status: 'dead', lastError: 'dead-lettered by an operator' }],
     audit: [{ at: now.toISOString(), outcome: 'dead', reason: 'operator', stayKey: entry.stayKey, advis: entry.advis, messageHeaderId, receiverGln: entry.receiverGln, detail: `was ${entry.status}` }],
   });

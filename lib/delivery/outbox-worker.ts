@@ -15,8 +15,14 @@
 // duplicate by its MessageHeader.id, rule MR8.R), and never loses it. A send re-reads its entry first, so an
 // operator's change made meanwhile (another process, `advis outbox`) is respected.
 //
+// Several workers on one store (one per instance) drain the same outbox: each sends only what it claimed
+// (AdvisStore.claimDue), and a claim is a lease, so the entries of a worker that died go out from another once it
+// runs out. A stay's next message becomes claimable only when the one before it has been handed over, so the order
+// per stay holds across instances too.
+//
 // Work is serialised: sending, reading the inbox, silence checks and manual actions run one after the other, so an
-// acknowledgement never races the send it settles.
+// acknowledgement never races the send it settles. The group commit (group-commit.ts) is the store side of sending;
+// this file is MedCom's delivery policy.
 
 import { copenhagenTime } from '../hl7/time';
 import {
@@ -40,7 +46,7 @@ import {
   type VansReceipt,
 } from '../medcom';
 import type { MedComValidator } from '../fhir/validate';
-import type { AdvisStore, AuditEntry, DueMessage, OutboxEntry, OutboxUpdate } from '../store';
+import type { AdvisStore, AuditEntry, DueMessage, OutboxClaim, OutboxEntry, OutboxUpdate, StoreSession, StoreTransaction } from '../store';
 import { deadLetter, requeue } from './outbox-actions';
 import type { DeliveryReceipt, OutgoingMessage, Sink, SinkResponse } from './sink';
 import { GroupCommit } from './group-commit';
@@ -99,6 +105,13 @@ export interface OutboxWorkerOptions {
   policy?: RetryPolicy;
   /** Stays whose messages are handed over at the same time (default 8). */
   concurrency?: number;
+  /**
+   * How long a claim on an entry lasts (default 60 s): after that, with no result from this worker, another may send
+   * it. Longer than any send takes, including the sink's own time-outs.
+   */
+  leaseMs?: number;
+  /** Names this worker in its claims; default a random UUID. */
+  owner?: string;
   /** Validates received acknowledgements (MedCom: SHALL); findings are logged, they do not stop the acknowledgement. */
   validator?: MedComValidator;
   now?: () => Date;
@@ -124,6 +137,13 @@ const BATCH_PER_SLOT = 8;
 const GROUP_COMMIT_WAIT_MS = 10;
 /** Overdue messages looked at per silence check. */
 const SILENCE_BATCH = 500;
+const DEFAULT_LEASE_MS = 60_000;
+
+/** Where a piece of delivery work writes and what it reports: the store itself, or a group's transaction. */
+interface Session {
+  db: StoreSession;
+  emit: (event: DeliveryEvent) => void;
+}
 
 export class OutboxWorker {
   private readonly store: AdvisStore;
@@ -134,10 +154,12 @@ export class OutboxWorker {
   private readonly now: () => Date;
   private readonly random: () => number;
   private readonly newId: () => string;
-  private readonly emit: (event: DeliveryEvent) => void;
+  private readonly claim: OutboxClaim;
   private readonly log: (level: 'info' | 'warn' | 'error', text: string) => void;
-  /** The results of finished sends, committed in groups (group-commit.ts); events go out through it. */
-  private readonly commits: GroupCommit<DeliveryEvent>;
+  /** Work outside a group: straight to the store, events out at once. */
+  private readonly direct: Session;
+  /** The results of finished sends, committed in groups (group-commit.ts). */
+  private readonly commits: GroupCommit<DeliveryEvent, StoreTransaction>;
   /** Sends waiting for their sink's answer: while there are any, a group commit waits a little for them. */
   private delivering = 0;
   /** While `drain` waits: wakes it when a send has its sink's answer, so the next can start. */
@@ -165,21 +187,23 @@ export class OutboxWorker {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
     this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.claim = { owner: options.owner ?? crypto.randomUUID(), leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS };
     const onEvent = options.onEvent;
     this.log = options.onLog ?? (() => undefined);
-    this.commits = new GroupCommit<DeliveryEvent>({
-      transaction: (work) => this.store.batch(work),
+    const publish = (event: DeliveryEvent): void => {
+      try {
+        onEvent?.(event);
+      } catch (error) {
+        this.log('error', `a delivery event listener failed: ${(error as Error).message}`);
+      }
+    };
+    this.direct = { db: this.store, emit: publish };
+    this.commits = new GroupCommit<DeliveryEvent, StoreTransaction>({
+      transaction: (work) => this.store.transaction(work),
       onTheWay: () => this.delivering,
       waitMs: GROUP_COMMIT_WAIT_MS,
-      publish: (event) => {
-        try {
-          onEvent?.(event);
-        } catch (error) {
-          this.log('error', `a delivery event listener failed: ${(error as Error).message}`);
-        }
-      },
+      publish,
     });
-    this.emit = (event) => this.commits.emit(event);
   }
 
   /** Runs `tick` every `intervalMs` until `stop`, and once now. */
@@ -206,7 +230,7 @@ export class OutboxWorker {
     return this.serial(() =>
       this.logged(async () => {
         await this.readInbox();
-        this.checkSilence();
+        await this.checkSilence();
         await this.drain();
       }),
     );
@@ -216,11 +240,11 @@ export class OutboxWorker {
    * Hands a message the engine committed to the outbox to the worker: checks that it is there (durable), reports it
    * `queued` and sends it soon. Throws when the store has no such message.
    */
-  enqueue(messageHeaderId: string): OutboxEntry {
-    const entry = this.store.getOutbox(messageHeaderId);
+  async enqueue(messageHeaderId: string): Promise<OutboxEntry> {
+    const entry = await this.store.getOutbox(messageHeaderId);
     if (!entry) throw new Error(`the outbox has no message with MessageHeader.id ${messageHeaderId}: it was not committed`);
     // A round may have sent it already, between the advis node's commit and this call: then that is the news.
-    if (entry.status === 'queued') this.emit({ ...this.describe(entry), type: 'queued' });
+    if (entry.status === 'queued') this.direct.emit({ ...this.describe(entry), type: 'queued' });
     this.wake();
     return entry;
   }
@@ -228,8 +252,8 @@ export class OutboxWorker {
   /** Sends the message again now (docs/delivery.md: manual re-dispatch). Throws OutboxActionError when it is not there. */
   resend(messageHeaderId: string): Promise<OutboxEntry> {
     return this.serial(async () => {
-      const entry = requeue(this.store, messageHeaderId, this.now());
-      this.emit({ ...this.describe(entry), type: 'queued' });
+      const entry = await requeue(this.store, messageHeaderId, this.now());
+      this.direct.emit({ ...this.describe(entry), type: 'queued' });
       this.wake();
       return entry;
     });
@@ -238,8 +262,8 @@ export class OutboxWorker {
   /** Gives the message up (status dead). Throws OutboxActionError when it is not there, delivered, or dead already. */
   deadLetter(messageHeaderId: string): Promise<OutboxEntry> {
     return this.serial(async () => {
-      const entry = deadLetter(this.store, messageHeaderId, this.now());
-      this.emit({ ...this.describe(entry), type: 'failed', reason: 'operator' });
+      const entry = await deadLetter(this.store, messageHeaderId, this.now());
+      this.direct.emit({ ...this.describe(entry), type: 'failed', reason: 'operator' });
       return entry;
     });
   }
@@ -249,7 +273,7 @@ export class OutboxWorker {
    * over HTTP). An unreadable one is logged and reported `unreadable`; rejects only when the store fails.
    */
   acknowledge(body: string, contentType?: string): Promise<AcknowledgementResult> {
-    return this.serial(async () => this.readAcknowledgement({ contentType: contentType ?? '', body }, 'a flow'));
+    return this.serial(async () => this.readAcknowledgement(this.direct, { contentType: contentType ?? '', body }, 'a flow'));
   }
 
   /** Sends what is due soon, without waiting for the next tick; calls made meanwhile share one round. */
@@ -295,8 +319,9 @@ export class OutboxWorker {
       if (this.stopped && !inFlight.size) return;
       while (!this.stopped && this.delivering < this.concurrency) {
         if (!batch.length) {
-          // In-flight entries are still queued in the store until their send commits, so ask for enough beyond them.
-          batch = this.store.nextDue(this.now(), this.concurrency * BATCH_PER_SLOT + inFlight.size).filter((e) => !inFlight.has(e.stayKey));
+          // In-flight entries are still queued (and claimed by this worker) until their send commits, so ask for enough
+          // beyond them.
+          batch = (await this.store.claimDue(this.now(), this.concurrency * BATCH_PER_SLOT + inFlight.size, this.claim)).filter((e) => !inFlight.has(e.stayKey));
           if (!batch.length) break;
         }
         const entry = batch.shift()!;
@@ -319,7 +344,7 @@ export class OutboxWorker {
 
   /** One transmission of one message, from a fresh read of its entry to the commit of what became of it. */
   private async send(messageHeaderId: string): Promise<void> {
-    const entry = this.store.getOutbox(messageHeaderId);
+    const entry = await this.store.getOutbox(messageHeaderId);
     if (!entry || (entry.status !== 'queued' && entry.status !== 'failed') || Date.parse(entry.nextAttemptAt) > this.now().getTime()) return;
     const at = this.now();
     let outgoing: OutgoingMessage;
@@ -331,7 +356,7 @@ export class OutboxWorker {
       outgoing = this.outgoing(entry, resend?.body ?? entry.body, at, resend?.messageHeaderId);
     } catch (error) {
       if (!(error instanceof MedComError)) throw error;
-      this.giveUp(entry, 'refused', `the message cannot be sent: ${error.message}`);
+      await this.giveUp(this.direct, entry, 'refused', `the message cannot be sent: ${error.message}`);
       return;
     }
     this.delivering++;
@@ -343,34 +368,34 @@ export class OutboxWorker {
       this.sinkFreed?.();
     }
     const done = this.now();
-    await this.commits.run(() => this.settle(entry, receipt, resend, done));
+    await this.commits.run((db, emit) => this.settle({ db, emit }, entry, receipt, resend, done));
   }
 
   /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
-  private settle(entry: OutboxEntry, receipt: DeliveryReceipt, resend: Resend | undefined, done: Date): void {
+  private async settle(session: Session, entry: OutboxEntry, receipt: DeliveryReceipt, resend: Resend | undefined, done: Date): Promise<void> {
     if (receipt.outcome === 'delivered') {
       if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
       this.outage = undefined;
       const type = entry.attempts > 0 ? 'resent' : 'sent';
       const bundleId = resend?.bundleId ?? entry.bundleId;
-      this.commitAfterSend(entry, { status: 'sent', attempts: entry.attempts + 1, networkFailures: 0, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
+      await this.commitAfterSend(session.db, entry, { status: 'sent', attempts: entry.attempts + 1, networkFailures: 0, nextAttemptAt: ackDeadline(done, this.policy), lastError: null, ...(resend && { resend }) }, {
         outcome: type,
         detail: `Bundle.id ${bundleId}${resend?.messageHeaderId ? `, sent as a new message with MessageHeader.id ${resend.messageHeaderId}` : ''}`,
       });
-      this.emit({ ...this.describe(entry), type, at: done.toISOString(), attempts: entry.attempts + 1, bundleId });
-      if (receipt.response) this.readAcknowledgement(receipt.response, 'the response');
+      session.emit({ ...this.describe(entry), type, at: done.toISOString(), attempts: entry.attempts + 1, bundleId });
+      if (receipt.response) await this.readAcknowledgement(session, receipt.response, 'the response');
       return;
     }
     if (receipt.outcome === 'permanent') {
-      this.giveUp(entry, 'refused', receipt.message);
+      await this.giveUp(session, entry, 'refused', receipt.message);
       return;
     }
     // Counted in the store, so a restart during an outage goes on with the long delays instead of starting again.
     const failures = entry.networkFailures + 1;
     const delay = Math.max(networkRetryDelay(failures, this.policy, this.random), receipt.retryAfterMs ?? 0);
     const retryAt = new Date(done.getTime() + delay).toISOString();
-    this.commitAfterSend(entry, { status: 'failed', networkFailures: failures, nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
-    this.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
+    await this.commitAfterSend(session.db, entry, { status: 'failed', networkFailures: failures, nextAttemptAt: retryAt, lastError: receipt.message }, { outcome: 'failed', reason: 'network', detail: receipt.message });
+    session.emit({ ...this.describe(entry), type: 'failed', at: done.toISOString(), reason: 'network', retryAt, detail: receipt.message });
     if (this.outage !== receipt.reason) this.log('warn', `messages cannot be handed over, retrying with back-off: ${receipt.message}`);
     this.outage = receipt.reason;
   }
@@ -379,13 +404,16 @@ export class OutboxWorker {
    * Writes the result of a send, unless an operator settled the entry while it was in flight: then only the
    * transmission is recorded, and the operator's status stays.
    */
-  private commitAfterSend(entry: OutboxEntry, update: Omit<OutboxUpdate, 'messageHeaderId'>, audit: Pick<AuditEntry, 'outcome' | 'reason' | 'detail'>): void {
-    this.store.batch(() => {
-      const current = this.store.getOutbox(entry.messageHeaderId);
-      const settled = current?.status === 'dead' || current?.status === 'delivered';
-      const change = settled ? { attempts: update.attempts, ...(update.resend && { resend: update.resend }) } : update;
-      this.store.commit({ outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, ...change }], audit: [this.auditRow(entry, audit)] });
-    });
+  private async commitAfterSend(
+    db: StoreSession,
+    entry: OutboxEntry,
+    update: Omit<OutboxUpdate, 'messageHeaderId'>,
+    audit: Pick<AuditEntry, 'outcome' | 'reason' | 'detail'>,
+  ): Promise<void> {
+    const current = await db.getOutbox(entry.messageHeaderId);
+    const settled = current?.status === 'dead' || current?.status === 'delivered';
+    const change = settled ? { attempts: update.attempts, ...(update.resend && { resend: update.resend }) } : update;
+    await db.commit({ outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, ...change }], audit: [this.auditRow(entry, audit)] });
   }
 
   /**
@@ -403,16 +431,16 @@ export class OutboxWorker {
   }
 
   /** Resends or gives up messages whose acknowledgement is overdue (MedCom: 30 minutes). */
-  private checkSilence(): void {
+  private async checkSilence(): Promise<void> {
     const now = this.now();
-    for (const entry of this.store.awaitingAcknowledgement(now, SILENCE_BATCH)) {
+    for (const entry of await this.store.awaitingAcknowledgement(now, SILENCE_BATCH)) {
       const decision = decideOnSilence(entry, now, this.policy);
       if (decision.action === 'wait') continue;
       if (decision.action === 'failed') {
-        this.giveUp(entry, decision.reason, `no acknowledgement after ${entry.attempts} transmissions`);
+        await this.giveUp(this.direct, entry, decision.reason, `no acknowledgement after ${entry.attempts} transmissions`);
         continue;
       }
-      this.store.commit({
+      await this.store.commit({
         outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, status: 'queued', nextAttemptAt: decision.at, lastError: 'no acknowledgement in time' }],
       });
       this.log('info', `no acknowledgement for message ${entry.messageHeaderId} (stay ${entry.stayKey}): resend ${decision.resend}`);
@@ -420,12 +448,12 @@ export class OutboxWorker {
   }
 
   /** Marks the message dead, with an audit row and a failed event. */
-  private giveUp(entry: OutboxEntry, reason: 'refused' | 'rejected' | 'resends-exhausted', detail: string): void {
-    this.store.commit({
+  private async giveUp(session: Session, entry: OutboxEntry, reason: 'refused' | 'rejected' | 'resends-exhausted', detail: string): Promise<void> {
+    await session.db.commit({
       outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, status: 'dead', lastError: `${reason}: ${detail}` }],
       audit: [this.auditRow(entry, { outcome: 'dead', reason, detail })],
     });
-    this.emit({ ...this.describe(entry), type: 'failed', reason, detail });
+    session.emit({ ...this.describe(entry), type: 'failed', reason, detail });
     this.log('warn', `message ${entry.messageHeaderId} (stay ${entry.stayKey}) given up, ${reason}: ${detail}`);
   }
 
@@ -442,7 +470,7 @@ export class OutboxWorker {
   }
 
   /** A VANS receipt or an envelope with an acknowledgement. Unreadable files go to failed/, the rest to processed/. */
-  private readInboxFile(file: InboxFile): InboxVerdict {
+  private async readInboxFile(file: InboxFile): Promise<InboxVerdict> {
     let envelope;
     try {
       envelope = parseVansEnvelope(file.content.toString('utf8'));
@@ -452,10 +480,10 @@ export class OutboxWorker {
     }
     const content = envelope.content;
     if (content.kind === 'receipt') {
-      this.readReceipt(content, file.name);
+      await this.readReceipt(content, file.name);
       return 'processed';
     }
-    const result = this.readAcknowledgement({ contentType: content.format ? MIME_TYPE[content.format] : '', body: content.body }, `inbox file ${file.name}`);
+    const result = await this.readAcknowledgement(this.direct, { contentType: content.format ? MIME_TYPE[content.format] : '', body: content.body }, `inbox file ${file.name}`);
     return result === 'unreadable' ? 'failed' : 'processed';
   }
 
@@ -464,17 +492,18 @@ export class OutboxWorker {
    * settles the message), a negative one is recorded on the entry and in the audit; if no acknowledgement follows, the
    * silence rule resends and finally gives up, as for any unanswered message.
    */
-  private readReceipt(receipt: VansReceipt, source: string): void {
+  private async readReceipt(receipt: VansReceipt, source: string): Promise<void> {
     if (receipt.receipt === 'positive') return;
     // The envelope id is the Bundle.id of the transmission; a receipt about an earlier transmission of a message that
     // has been resent since finds nothing, which is right: the later transmission is the one that counts.
-    const entry = (receipt.originalMessage && this.store.getOutbox(receipt.originalMessage.messageId)) ?? this.store.outboxByBundleId(receipt.originalEnvelopeId);
+    const entry =
+      (receipt.originalMessage && (await this.store.getOutbox(receipt.originalMessage.messageId))) ?? (await this.store.outboxByBundleId(receipt.originalEnvelopeId));
     const detail = `VANS receipt ${receipt.receipt}${receipt.error ? `: ${receipt.error.description}` : ''}`;
     if (!entry) {
       this.log('warn', `${source}: ${detail} for no message we know (envelope ${receipt.originalEnvelopeId}); kept in processed/`);
       return;
     }
-    this.store.commit({
+    await this.store.commit({
       outboxUpdate: [{ messageHeaderId: entry.messageHeaderId, lastError: detail }],
       audit: [this.auditRow(entry, { outcome: 'failed', reason: receipt.receipt, detail })],
     });
@@ -482,7 +511,8 @@ export class OutboxWorker {
   }
 
   /** Correlates an acknowledgement with its outbox entry by MessageHeader.response.identifier and applies MedCom's rule. */
-  private readAcknowledgement(response: SinkResponse, source: string): AcknowledgementResult {
+  private async readAcknowledgement(session: Session, response: SinkResponse, source: string): Promise<AcknowledgementResult> {
+    const { db, emit } = session;
     let ack: Acknowledgement;
     try {
       const format = response.contentType.includes('xml') ? 'xml' : response.contentType.includes('json') ? 'json' : undefined;
@@ -494,12 +524,12 @@ export class OutboxWorker {
     const findings = ack.validation?.issues ?? [];
     if (findings.length) this.log('warn', `acknowledgement ${ack.messageHeaderId} from ${source} has ${findings.length} profile finding(s): ${findings.map((i) => i.path).join(', ')}`);
     const now = this.now();
-    const entry = this.store.getOutbox(ack.acknowledges);
+    const entry = await db.getOutbox(ack.acknowledges);
     const decision = decideOnAcknowledgement(ack, entry, now, this.policy);
     const at = now.toISOString();
     if (decision.action === 'unknown' || decision.action === 'duplicate') {
       const about = decision.action === 'unknown' ? 'no message we sent' : `message ${ack.acknowledges}, already ${decision.status}`;
-      this.store.commit({
+      await db.commit({
         audit: [{ at, outcome: 'acknowledged', reason: decision.action, messageHeaderId: ack.acknowledges, stayKey: entry?.stayKey ?? null, detail: `${ack.code} acknowledgement ${ack.messageHeaderId} for ${about}` }],
       });
       this.log('warn', `${source}: ${decision.action} ${ack.code} acknowledgement ${ack.messageHeaderId} for ${about}; kept`);
@@ -509,22 +539,22 @@ export class OutboxWorker {
     const acknowledged: DeliveryEvent = { ...this.describe(sent), type: 'acknowledged', code: ack.code, ...(ack.text && { detail: ack.text }) };
     switch (decision.action) {
       case 'delivered':
-        this.store.commit({
+        await db.commit({
           outboxUpdate: [{ messageHeaderId: sent.messageHeaderId, status: 'delivered', lastError: null }],
           audit: [this.auditRow(sent, { outcome: 'delivered', detail: `acknowledgement ${ack.messageHeaderId}` })],
         });
-        this.emit(acknowledged);
+        emit(acknowledged);
         return 'delivered';
       case 'resend':
-        this.store.commit({
+        await db.commit({
           outboxUpdate: [{ messageHeaderId: sent.messageHeaderId, status: 'queued', nextAttemptAt: decision.at, lastError: `transient-error: ${ack.text}` }],
           audit: [this.auditRow(sent, { outcome: 'acknowledged', reason: 'transient-error', detail: ack.text })],
         });
-        this.emit(acknowledged);
+        emit(acknowledged);
         return 'resend';
       case 'failed':
-        this.emit(acknowledged);
-        this.giveUp(sent, decision.reason, `${ack.code}${ack.text ? `: ${ack.text}` : ''}`);
+        emit(acknowledged);
+        await this.giveUp(session, sent, decision.reason, `${ack.code}${ack.text ? `: ${ack.text}` : ''}`);
         return 'failed';
     }
   }

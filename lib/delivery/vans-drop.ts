@@ -8,7 +8,8 @@
 // Inbox: `poll` hands each new file, oldest name first, to a handler, then moves it into `processed/`, or into
 // `failed/` when it cannot be read or the handler rejects its content; a handler that throws leaves the file where it
 // is for the next poll. A crash between the handler and the move makes the file come again after a restart, so the
-// handler must be idempotent (acknowledgements are: they name the message they acknowledge). One reader per inbox.
+// handler must be idempotent (acknowledgements are: they name the message they acknowledge). Several instances may
+// read one inbox: both may handle a file, and the one that moves it second finds it gone and passes over it.
 
 import type { DeliveryReceipt, OutgoingMessage } from './sink';
 

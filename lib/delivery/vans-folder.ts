@@ -133,6 +133,11 @@ export class VansInbox extends DropInbox {
   }
 
   protected async move(name: string, folder: InboxVerdict, target: string): Promise<void> {
-    await fs.rename(this.pathOf(name), path.join(this.dir, folder, target));
+    try {
+      await fs.rename(this.pathOf(name), path.join(this.dir, folder, target));
+    } catch (error) {
+      // Another instance reading the same inbox moved it first (it handled the file too: handlers are idempotent).
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }

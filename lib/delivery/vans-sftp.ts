@@ -471,7 +471,12 @@ export class VansSftpInbox extends DropInbox {
 
   protected async move(name: string, folder: InboxVerdict, target: string): Promise<void> {
     // Plain SFTP rename: it never replaces a file already in processed/ or failed/.
-    await this.current().rename(this.pathOf(name), path.posix.join(this.dir, folder, target));
+    try {
+      await this.current().rename(this.pathOf(name), path.posix.join(this.dir, folder, target));
+    } catch (error) {
+      // Another instance reading the same inbox moved it first.
+      if (!noSuchFile(error)) throw error;
+    }
   }
 
   private current(): Session {

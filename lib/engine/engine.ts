@@ -1,7 +1,12 @@
 // The advis engine: one ADT event in, its traceable outcome out. Replays a repeated message, decides (lib/advis),
 // builds and validates the HospitalNotification (lib/fhir), and commits the stay's new state, the outgoing message
 // (outbox), the idempotency record and the audit row in ONE store transaction: either all of it is durable or none,
-// so the EPR can be acknowledged after `process` returns and resend safely when it throws.
+// so the EPR can be acknowledged after `process` resolves and resend safely when it rejects.
+//
+// Several instances on one store: each event is decided inside a transaction that first locks its patient (the hash
+// of the CPR number, else the stay, else the message), so decisions that read the patient's other stays (double
+// admissions, transfers, corrections) never interleave, and the same message arriving at two instances at once is
+// decided by the first and replayed by the second.
 
 import { createHmac, createSecretKey } from 'node:crypto';
 import type { Bundle } from 'fhir/r4';
@@ -12,7 +17,7 @@ import { buildHospitalNotification } from '../fhir/bundle';
 import type { MedComValidator } from '../fhir/validate';
 import type { AdtEvent } from '../hl7/adt-event';
 import { copenhagenTime } from '../hl7/time';
-import type { AdvisStore, AuditEntry, AuditOutcome, StoreChange } from '../store';
+import { StoreError, type AdvisStore, type AuditEntry, type AuditOutcome, type StoreChange, type StoreTransaction } from '../store';
 import { ADVIS_OUTCOME_VERSION, type AdvisOutcome } from './outcome';
 
 export interface EngineOptions {
@@ -58,17 +63,20 @@ export type BatchResult = { ok: true; result: ProcessResult } | { ok: false; err
 
 export interface AdvisEngine {
   /** Decides one ADT event now, or replays its stored outcome, or defers it when its time lies in the future. */
-  process(event: AdtEvent): ProcessResult;
+  process(event: AdtEvent): Promise<ProcessResult>;
   /**
    * `process` for several events in order, with one durable commit (one fsync) for all of them: each event still
    * gets its own state change, as if processed alone. When any event fails, the batch writes nothing and every event
-   * is processed again on its own, so one bad message cannot lose the others. Durable when it returns.
+   * is processed again on its own, so one bad message cannot lose the others. Durable when it resolves.
    */
-  processBatch(events: readonly AdtEvent[]): BatchResult[];
-  /** Decides the deferred events (pre-registrations) whose time has come. */
-  releaseDue(): ProcessResult;
+  processBatch(events: readonly AdtEvent[]): Promise<BatchResult[]>;
+  /**
+   * Decides the deferred events (pre-registrations) whose time has come. With several instances each is decided by
+   * one of them: the others find it gone and pass over it.
+   */
+  releaseDue(): Promise<ProcessResult>;
   /** Decides the held events again (after the site configuration changed); those still not addressable stay held. */
-  releaseHeld(): ProcessResult;
+  releaseHeld(): Promise<ProcessResult>;
 }
 
 /** The event each cancellation undoes (HL7 v2.5 ch. 3): a pending pre-registration of it is withdrawn. */
@@ -106,10 +114,14 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     };
   }
 
-  function decideAndCommit(event: AdtEvent, origin: Origin): ProcessResult {
-    const stay = event.visit.stayKey ? store.getStay(event.visit.stayKey) : undefined;
+  /** What a transaction about this event locks: its patient, so every decision about one patient is taken in turn. */
+  const lockKey = (event: AdtEvent): string =>
+    event.patient.cpr ? `patient:${patientKey(event.patient.cpr)}` : event.visit.stayKey ? `stay:${event.visit.stayKey}` : `message:${event.idempotencyKey}`;
+
+  async function decideAndCommit(tx: StoreTransaction, event: AdtEvent, origin: Origin): Promise<ProcessResult> {
+    const stay = event.visit.stayKey ? await tx.getStay(event.visit.stayKey) : undefined;
     const key = event.patient.cpr ? patientKey(event.patient.cpr) : '';
-    const patientStays = key ? store.staysOfPatient(key).filter((s) => s.key !== event.visit.stayKey) : [];
+    const patientStays = key ? (await tx.staysOfPatient(key)).filter((s) => s.key !== event.visit.stayKey) : [];
     const decision = decide({ event, stay, patientStays, patientKey: key, site, newId });
     const base = baseOutcome(event);
     const at = now();
@@ -118,7 +130,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       // Released again but still not addressable: it stays held, nothing changes.
       if (origin.kind === 'held' && decision.held) return { outcomes: [], notifications: [] };
       const outcome: AdvisOutcome = { ...base, advis: null, reason: decision.reason, ...(decision.held ? { held: true } : {}) };
-      store.commit({
+      await tx.commit({
         ...processedPart(event, origin, [outcome], at),
         audit: [auditRow(outcome, decision.held ? 'held' : 'none', at)],
         ...(decision.stay ? { stays: [decision.stay] } : {}),
@@ -136,9 +148,8 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     );
     const result = validator.validate(built.bundle);
     if (!result.valid) {
-      const errors = result.issues.filter((i) => i.severity === 'error');
-      store.commit({ audit: [{ ...auditRow({ ...base, advis: plan.advis }, 'error', at), detail: errors.map((i) => i.path).join(', ') }] });
-      throw new InvalidNotificationError(plan.advis, errors);
+      // Recorded by `recordingInvalid`, after this transaction is undone.
+      throw new InvalidNotificationError(plan.advis, result.issues.filter((i) => i.severity === 'error'));
     }
     const bundleId = built.bundle.id!;
     const nextStay: StayState = {
@@ -168,7 +179,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       receiver: plan.receiver,
       episodeId: plan.episode.value,
     };
-    store.commit({
+    await tx.commit({
       ...processedPart(event, origin, [outcome], at),
       stays: [...(decision.closes ?? []), nextStay],
       outbox: [
@@ -190,15 +201,15 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
   }
 
   /** A cancellation of an event still waiting as a pre-registration removes it: neither ever gives an advis. */
-  function withdrawPreRegistration(event: AdtEvent, at: Date): ProcessResult | undefined {
+  async function withdrawPreRegistration(tx: StoreTransaction, event: AdtEvent, at: Date): Promise<ProcessResult | undefined> {
     const cancels = CANCELS[event.event];
     if (!cancels || !event.visit.stayKey) return undefined;
-    const pending = store.deferredOfStay<AdtEvent>(event.visit.stayKey).filter((d) => cancels.includes(d.payload.event));
+    const pending = (await tx.deferredOfStay<AdtEvent>(event.visit.stayKey)).filter((d) => cancels.includes(d.payload.event));
     if (!pending.length) return undefined;
     const target = pending[pending.length - 1];
     const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'pre-registration-cancelled' };
     const withdrawnOutcome: AdvisOutcome = { ...baseOutcome(target.payload), advis: null, reason: 'pre-registration-cancelled' };
-    store.commit({
+    await tx.commit({
       processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
       processedUpdate: { key: target.idempotencyKey, outcome: { outcomes: [withdrawnOutcome] } satisfies ProcessedRecord, at: at.toISOString() },
       deferredRemove: [target.id],
@@ -207,56 +218,100 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     return { outcomes: [outcome], notifications: [] };
   }
 
-  /** Decides one ADT event now, or replays its stored outcome, or defers it when its time lies in the future. */
-  function process(event: AdtEvent): ProcessResult {
-    const replay = store.getProcessed<ProcessedRecord>(event.idempotencyKey);
+  /** Decides one ADT event in `tx`, or replays its stored outcome, or defers it when its time lies in the future. */
+  async function processIn(tx: StoreTransaction, event: AdtEvent): Promise<ProcessResult> {
+    await tx.lock(lockKey(event));
+    const replay = await tx.getProcessed<ProcessedRecord>(event.idempotencyKey);
     if (replay) {
       const outcomes = replay.outcome.outcomes.map((o) => ({ ...o, replayed: true }));
-      store.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
+      await tx.commit({ audit: outcomes.map((o) => auditRow(o, 'replayed', now())) });
       return { outcomes, notifications: [] };
     }
     const at = now();
     if (event.eventTime && Date.parse(event.eventTime) > at.getTime() + DEFER_TOLERANCE_MS) {
       const outcome: AdvisOutcome = { ...baseOutcome(event), advis: null, reason: 'deferred', deferredUntil: event.eventTime };
-      store.commit({
+      await tx.commit({
         processed: { key: event.idempotencyKey, outcome: { outcomes: [outcome] } satisfies ProcessedRecord, at: at.toISOString() },
         deferredAdd: [{ idempotencyKey: event.idempotencyKey, stayKey: event.visit.stayKey, dueAt: event.eventTime, payload: event, createdAt: at.toISOString() }],
         audit: [auditRow(outcome, 'deferred', at)],
       });
       return { outcomes: [outcome], notifications: [] };
     }
-    const withdrawn = withdrawPreRegistration(event, at);
+    const withdrawn = await withdrawPreRegistration(tx, event, at);
     if (withdrawn) return withdrawn;
-    return decideAndCommit(event, { kind: 'new' });
+    return decideAndCommit(tx, event, { kind: 'new' });
   }
 
-  const alone = (event: AdtEvent): BatchResult => {
+  /**
+   * Runs `work` for `event`; a Bundle that failed validation undid the transaction, and is recorded in the audit
+   * trail afterwards, in a commit of its own, before the error goes on to the caller.
+   */
+  async function recordingInvalid<T>(event: AdtEvent, work: () => Promise<T>): Promise<T> {
     try {
-      return { ok: true, result: process(event) };
+      return await work();
+    } catch (error) {
+      if (error instanceof InvalidNotificationError) {
+        const row = auditRow({ ...baseOutcome(event), advis: error.advis as AdvisOutcome['advis'] }, 'error', now());
+        await store.commit({ audit: [{ ...row, detail: error.issues.map((i) => i.path).join(', ') }] });
+      }
+      throw error;
+    }
+  }
+
+  const process = (event: AdtEvent): Promise<ProcessResult> => recordingInvalid(event, () => store.transaction((tx) => processIn(tx, event)));
+
+  const alone = async (event: AdtEvent): Promise<BatchResult> => {
+    try {
+      return { ok: true, result: await process(event) };
     } catch (error) {
       return { ok: false, error };
     }
   };
 
+  /** A queued event decided in a transaction of its own; one another instance has decided meanwhile is passed over. */
+  async function release(event: AdtEvent, origin: Exclude<Origin, { kind: 'new' }>): Promise<ProcessResult> {
+    try {
+      return await recordingInvalid(event, () =>
+        store.transaction(async (tx) => {
+          await tx.lock(lockKey(event));
+          return decideAndCommit(tx, event, origin);
+        }),
+      );
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'not-found') return { outcomes: [], notifications: [] };
+      throw error;
+    }
+  }
+
   return {
     process,
 
-    processBatch(events) {
-      if (events.length < 2) return events.map(alone);
+    async processBatch(events) {
+      if (events.length < 2) return Promise.all(events.map(alone));
       try {
-        return store.batch(() => events.map((event): BatchResult => ({ ok: true, result: process(event) })));
+        return await store.transaction(async (tx) => {
+          const results: BatchResult[] = [];
+          for (const event of events) results.push({ ok: true, result: await processIn(tx, event) });
+          return results;
+        });
       } catch {
         // The batch wrote nothing; alone, each event commits or fails by itself (and says why).
-        return events.map(alone);
+        const results: BatchResult[] = [];
+        for (const event of events) results.push(await alone(event));
+        return results;
       }
     },
 
-    releaseDue() {
-      return merge(store.dueDeferred<AdtEvent>(now(), 1000).map((d) => decideAndCommit(d.payload, { kind: 'deferred', id: d.id })));
+    async releaseDue() {
+      const results: ProcessResult[] = [];
+      for (const d of await store.dueDeferred<AdtEvent>(now(), 1000)) results.push(await release(d.payload, { kind: 'deferred', id: d.id }));
+      return merge(results);
     },
 
-    releaseHeld() {
-      return merge(store.held<AdtEvent>().map((h) => decideAndCommit(h.payload, { kind: 'held', id: h.id })));
+    async releaseHeld() {
+      const results: ProcessResult[] = [];
+      for (const h of await store.held<AdtEvent>()) results.push(await release(h.payload, { kind: 'held', id: h.id }));
+      return merge(results);
     },
   };
 }

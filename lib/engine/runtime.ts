@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { loadSite, type Site } from '../advis/site';
 import { loadProfilePackages, type LoadedPackage } from '../fhir/profiles';
 import { createValidator, type MedComValidator } from '../fhir/validate';
-import { openMemoryStore, openSqliteStore, type AdvisStore } from '../store';
+import { openStore, type AdvisStore } from '../store';
 import { createAdvisEngine, type AdvisEngine } from './engine';
 
 export interface AdvisRuntime {
@@ -17,13 +17,20 @@ export interface AdvisRuntime {
   /** Which MedCom package versions were loaded, and from where. */
   profiles: readonly LoadedPackage[];
   engine: AdvisEngine;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
   site: Site;
-  /** SQLite file; ':memory:' for a store that lives only as long as the process. */
-  storeFile: string;
+  /**
+   * Where the store is: a SQLite file (':memory:' for one that lives only as long as the process), or a
+   * `postgres://` URL for a database several instances share.
+   */
+  store: string;
+  /** The PostgreSQL password when the URL has none (a Node-RED credential); else PGPASSWORD from the environment. */
+  storePassword?: string;
+  /** Lines about the store's connection, for the log. */
+  onStoreLog?: (level: 'warn' | 'error', text: string) => void;
   /** Override directory for the shipped MedCom packages; default $ADVIS_FHIR_PACKAGES, else ~/.fhir/packages. */
   profiles?: string;
   /**
@@ -59,23 +66,24 @@ export function readSiteSource(source: { file: string } | { inline: string }): S
   }
 }
 
-export function openAdvisRuntime(options: RuntimeOptions): AdvisRuntime {
+export async function openAdvisRuntime(options: RuntimeOptions): Promise<AdvisRuntime> {
   // Profiles first: a missing package is a startup error, before any file is created.
   const profiles = loadProfilePackages(options.profiles);
   const validator = createValidator(profiles);
-  const store = options.storeFile === ':memory:' ? openMemoryStore() : openSqliteStore(options.storeFile);
+  const store = await openStore(options.store, { ...(options.storePassword && { password: options.storePassword }), ...(options.onStoreLog && { onLog: options.onStoreLog }) });
   try {
     const engine = createAdvisEngine({
       store,
       site: options.site,
       validator,
-      patientKeySecret: options.patientKeySecret || store.secret('patient-key', () => randomBytes(32).toString('hex')),
+      // In the store, so every instance sharing it hashes a patient to the same key.
+      patientKeySecret: options.patientKeySecret || (await store.secret('patient-key', () => randomBytes(32).toString('hex'))),
       ...(options.now ? { now: options.now } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
     });
     return { site: options.site, store, validator, profiles: profiles.packages, engine, close: () => store.close() };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }

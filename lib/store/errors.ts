@@ -1,7 +1,6 @@
-// The store's one error type. Callers decide by `code` (retry on 'busy', replay on 'duplicate', alert on 'io'),
-// never by parsing SQLite's message text, which is kept only as the human-readable cause.
-
-import Database from 'better-sqlite3';
+// The store's one error type, the same for both databases. Callers decide by `code` (retry on 'busy', replay on
+// 'duplicate', answer AE on 'unavailable'), never by parsing the database's message text, which is kept only as the
+// human-readable cause. Each store maps its own driver's errors (./sqlite.ts, ./postgres.ts).
 
 export type StoreErrorCode =
   /** A unique key was taken: the same idempotency key, messageHeaderId or deferred event committed twice. */
@@ -12,9 +11,11 @@ export type StoreErrorCode =
   | 'not-found'
   /** Another connection held the write lock for longer than the busy timeout. */
   | 'busy'
-  /** The file or its directory cannot be created, opened or written. */
+  /** The file or its directory cannot be created, opened or written; the database refuses the connection or login. */
   | 'cannot-open'
-  /** The file was written by a newer version of the engine. */
+  /** The database server cannot be reached now (down, restarting, network): the same work succeeds once it is back. */
+  | 'unavailable'
+  /** The file or database was written by a newer version of the engine. */
   | 'newer-schema'
   /** A schema migration failed; the file is left at its previous version. */
   | 'migration-failed'
@@ -32,20 +33,4 @@ export class StoreError extends Error {
     super(message, options);
     this.name = 'StoreError';
   }
-}
-
-/** Maps a SQLite failure during a write to a StoreError; anything else (a bug) passes through unchanged. */
-export function toStoreError(error: unknown, doing: string): unknown {
-  if (error instanceof StoreError || !(error instanceof Database.SqliteError)) return error;
-  const code = sqliteCode(error.code);
-  return code ? new StoreError(code, `${doing} failed: ${error.message}`, { cause: error }) : error;
-}
-
-function sqliteCode(code: string): StoreErrorCode | undefined {
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'duplicate';
-  if (code.startsWith('SQLITE_CONSTRAINT')) return 'constraint';
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_NOTADB')) return 'cannot-open';
-  if (/^SQLITE_(IOERR|FULL|READONLY|CORRUPT)/.test(code)) return 'io';
-  return undefined;
 }

@@ -1,4 +1,4 @@
-// The SQLite schema as an ordered list of migrations, and the code that brings a file up to date when it is opened.
+// The SQLite schema (PostgreSQL's is ./postgres-schema.ts) as an ordered list of migrations, and the code that brings a file up to date when it is opened.
 // The schema version is SQLite's `user_version` header field, written in the same transaction as the migration, so a
 // file is always at exactly one version. To change the schema, append a migration; never edit a released one, since
 // files in the field were created by it.
@@ -134,6 +134,15 @@ export const MIGRATIONS: readonly Migration[] = [
           message_header_id TEXT PRIMARY KEY,
           id                INTEGER NOT NULL REFERENCES outbox (id)
         ) WITHOUT ROWID;
+      `),
+  },
+  {
+    version: 4,
+    description: 'outbox: claims, so several senders on one store never send the same message (lib/store/types.ts, claimDue)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claim_until INTEGER;
       `),
   },
 ];

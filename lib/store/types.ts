@@ -1,7 +1,12 @@
 // The store contract: everything the engine must remember across restarts (stays, processed ADT messages, the
-// outbox, deferred events, held outcomes, the audit trail) behind one synchronous interface. Synchronous because
-// the SQLite driver is, and because a write that returns means the data is on disk: the engine acknowledges the
-// EPR right after `commit` returns.
+// outbox, deferred events, held outcomes, the audit trail, shared secrets) behind one asynchronous interface, with two
+// implementations: SQLite (./sqlite.ts, the embedded default for one machine) and PostgreSQL (./postgres.ts, shared by
+// several Node-RED instances). A write that resolves is durable: the engine acknowledges the EPR right after it.
+//
+// Several writers. Work that reads and then writes on what it read (the engine deciding about a patient, the outbox
+// worker settling a send) runs in `transaction`, holding `lock` on the key it decides about, so two instances (or two
+// processes on one SQLite file) never decide about one patient at the same time. The outbox is drained by whoever
+// claims its entries (`claimDue`): a claim is a lease that runs out, so an instance that dies leaves nothing stuck.
 //
 // Times in records are ISO 8601 strings with an offset; the store keeps the instant and returns it in UTC
 // (`2025-03-11T07:00:02.000Z`), so equal instants compare equal whatever offset they were written with.
@@ -53,8 +58,15 @@ export interface OutboxEntry extends Required<NewOutboxEntry> {
   lastError: string | null;
 }
 
-/** An outbox entry due to be sent, as `nextDue` names it. */
+/** An outbox entry due to be sent and claimed for one sender, as `claimDue` names it. */
 export type DueMessage = Pick<OutboxEntry, 'messageHeaderId' | 'stayKey'>;
+
+/** Who claims outbox entries, and for how long: after `leaseMs` without a result another sender may take them. */
+export interface OutboxClaim {
+  /** Unique per running outbox worker (host, process, start). */
+  owner: string;
+  leaseMs: number;
+}
 
 /** A change to one outbox entry, found by its MessageHeader.id (what acknowledgements refer to). */
 export interface OutboxUpdate {
@@ -161,7 +173,7 @@ export interface StoreChange {
   /** Inserted or replaced by key. */
   stays?: StayState[];
   outbox?: NewOutboxEntry[];
-  /** Fails the whole change with StoreError 'not-found' if an entry is not there. */
+  /** Fails the whole change with StoreError 'not-found' if an entry is not there. An update with a status ends any claim. */
   outboxUpdate?: OutboxUpdate[];
   /** Ids of deferred events processed by this change; fails with 'not-found' if one is already gone. */
   deferredRemove?: number[];
@@ -173,74 +185,100 @@ export interface StoreChange {
 }
 
 export interface StoreStats {
-  /** The database file, or ':memory:'. */
-  file: string;
+  kind: 'sqlite' | 'postgres';
+  /** The database file (or ':memory:'), or the PostgreSQL URL without its password. */
+  location: string;
   schemaVersion: number;
-  /** The durability settings as the connection reports them, for status pages and to prove they took effect. */
-  settings: { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; foreignKeys: boolean; busyTimeoutMs: number };
-  /** Size of the database proper (pages in use and free). */
-  bytes: number;
-  /** Size of the write-ahead log not yet checkpointed into the database. */
-  walBytes: number;
+  /** SQLite's durability settings as the connection reports them, for status pages and to prove they took effect. */
+  sqlite?: {
+    settings: { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; foreignKeys: boolean; busyTimeoutMs: number };
+    /** Size of the database proper (pages in use and free). */
+    bytes: number;
+    /** Size of the write-ahead log not yet checkpointed into the database. */
+    walBytes: number;
+  };
   rows: { stays: number; openStays: number; processed: number; outbox: number; deferred: number; held: number; audit: number };
   outboxByStatus: Record<OutboxStatus, number>;
 }
 
-export interface AdvisStore {
-  getStay(key: string): StayState | undefined;
+/** What can be read, alone or inside a transaction (then it sees the transaction's own writes). */
+export interface StoreReads {
+  getStay(key: string): Promise<StayState | undefined>;
   /** The patient's stays at every hospital, oldest first; `open: true` only those not finished or cancelled, `false` only those. */
-  staysOfPatient(patientKey: string, filter?: { open?: boolean }): StayState[];
+  staysOfPatient(patientKey: string, filter?: { open?: boolean }): Promise<StayState[]>;
 
   /** The stored outcome of an ADT message; `T` is the engine's outcome shape, trusted, not checked. */
-  getProcessed<T = unknown>(key: string): ProcessedMessage<T> | undefined;
+  getProcessed<T = unknown>(key: string): Promise<ProcessedMessage<T> | undefined>;
 
   /** The entry by its MessageHeader.id, or by that of any of its transmissions sent as a new message. */
-  getOutbox(messageHeaderId: string): OutboxEntry | undefined;
+  getOutbox(messageHeaderId: string): Promise<OutboxEntry | undefined>;
   /** The entry whose latest transmission had this Bundle.id (a VANS receipt names the envelope, whose id it is). */
-  outboxByBundleId(bundleId: string): OutboxEntry | undefined;
+  outboxByBundleId(bundleId: string): Promise<OutboxEntry | undefined>;
   /** Every outgoing message of a stay, in order. */
-  outboxByStay(stayKey: string): OutboxEntry[];
+  outboxByStay(stayKey: string): Promise<OutboxEntry[]>;
   /** Outgoing messages with this status, oldest first; at most `limit` (default 1000). */
-  outboxByStatus(status: OutboxStatus, limit?: number): OutboxEntry[];
+  outboxByStatus(status: OutboxStatus, limit?: number): Promise<OutboxEntry[]>;
   /** How many outgoing messages have this status: read from the status index, cheap unless the status is `delivered`. */
-  countOutbox(status: OutboxStatus): number;
-  /**
-   * What the delivery worker may send now: for each stay, its oldest queued or failed entry, if that one is due.
-   * A stay's later messages wait behind it (MedCom wants them in order); other stays are not held up. Oldest first.
-   * Only the keys: the sender reads each entry when it sends it.
-   */
-  nextDue(now: Date, limit: number): DueMessage[];
+  countOutbox(status: OutboxStatus): Promise<number>;
   /**
    * Messages handed to the network whose acknowledgement was due by `dueBy` (status `sent`, `nextAttemptAt` passed),
    * most overdue first: what the delivery worker must resend or give up. At most `limit`.
    */
-  awaitingAcknowledgement(dueBy: Date, limit: number): OutboxEntry[];
+  awaitingAcknowledgement(dueBy: Date, limit: number): Promise<OutboxEntry[]>;
 
   /** Deferred events whose time has come, earliest first. */
-  dueDeferred<T = unknown>(now: Date, limit: number): DeferredEvent<T>[];
+  dueDeferred<T = unknown>(now: Date, limit: number): Promise<DeferredEvent<T>[]>;
   /** A stay's deferred events, earliest first: a cancellation can withdraw a pre-registration before it falls due. */
-  deferredOfStay<T = unknown>(stayKey: string): DeferredEvent<T>[];
+  deferredOfStay<T = unknown>(stayKey: string): Promise<DeferredEvent<T>[]>;
   /** Every held outcome, oldest first. */
-  held<T = unknown>(): HeldOutcome<T>[];
-  audit(filter?: AuditFilter): AuditRecord[];
+  held<T = unknown>(): Promise<HeldOutcome<T>[]>;
+  audit(filter?: AuditFilter): Promise<AuditRecord[]>;
+}
+
+/** Reads and writes: the store itself, or one transaction of it. */
+export interface StoreSession extends StoreReads {
+  /**
+   * Writes the change atomically, or rejects with a StoreError and writes nothing of it. On the store it is durable when
+   * it resolves; in a transaction it is undone with the transaction, and a change that fails undoes only itself (a
+   * savepoint), so the work may catch that and go on.
+   */
+  commit(change: StoreChange): Promise<void>;
+}
+
+export interface StoreTransaction extends StoreSession {
+  /**
+   * Waits until no other transaction, in this process or any other sharing the store, holds `key`, then holds it
+   * until this transaction ends. Reads made after it see every change committed by the holder before.
+   */
+  lock(key: string): Promise<void>;
+}
+
+export interface AdvisStore extends StoreSession {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The database file (or ':memory:'), or the PostgreSQL URL without its password: what logs may show. */
+  readonly location: string;
+
+  /**
+   * Runs `work` in one transaction, durable with one commit (one fsync) when it resolves. If `work` rejects, nothing
+   * of it is written and its error is passed on. SQLite runs one transaction at a time (reads wait for it, too);
+   * PostgreSQL runs them side by side on a pool of connections, serialised only by `lock`.
+   */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+
+  /**
+   * Claims what may be sent now: for each stay, its oldest queued or failed entry, if that one is due and nobody
+   * else's claim on it is still running; at most `limit`, oldest first. A stay's later messages wait behind it (MedCom
+   * wants them in order); other stays are not held up. The claim ends with the entry's next status change or when its
+   * lease runs out. Only the keys: the sender reads each entry when it sends it.
+   */
+  claimDue(now: Date, limit: number, claim: OutboxClaim): Promise<DueMessage[]>;
 
   /**
    * A named secret that must outlive restarts (e.g. the key of the patient hash): created once with `create`, then
-   * always the same value, also when several processes share the file.
+   * always the same value, also for every instance sharing the store.
    */
-  secret(name: string, create: () => string): string;
+  secret(name: string, create: () => string): Promise<string>;
 
-  /** Writes the change atomically and durably, or throws a StoreError and writes nothing. */
-  commit(change: StoreChange): void;
-
-  /**
-   * Group commit: runs `work` in one transaction, so every `commit` inside it becomes durable with one fsync when
-   * `batch` returns. Reads inside `work` see the earlier commits of the same batch. If `work` throws, nothing of it
-   * is written and the error is rethrown; a `commit` that fails inside it undoes only itself (a savepoint), so
-   * `work` may catch that and go on.
-   */
-  batch<T>(work: () => T): T;
-
-  stats(): StoreStats;
-  close(): void;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
 }

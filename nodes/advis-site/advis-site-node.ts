@@ -7,8 +7,11 @@ import type { AdvisRuntime } from '../../lib/engine/runtime';
 export interface AdvisSiteNode extends Node {
   /** The site, or throws an Error saying what is wrong with its configuration. */
   loadSite(): Site;
-  /** The shared runtime (site, store, validator, engine), opened on first use. */
-  runtime(): AdvisRuntime;
+  /**
+   * The shared runtime (site, store, validator, engine), opened on first use. A failure to open it (the database not
+   * reachable yet) is not kept: the next call tries again.
+   */
+  runtime(): Promise<AdvisRuntime>;
   /** Keeps the runtime open past this config node's close until the function returned is called (nodes/holds.ts). */
   hold(): () => void;
 }

@@ -1,6 +1,9 @@
 // The `advis-site` config node: one hospital site's configuration (the site JSON: hospitals, departments, the
 // municipality directory, ADT field sources) and the resources every node of the site shares: the store, the loaded
 // MedCom profiles and the engine. They open with the first node that asks and close with the config node.
+//
+// The store is a SQLite file or a PostgreSQL URL (`storeFile`, named so before PostgreSQL came; flows keep it). A
+// PostgreSQL password goes in the node's credentials or PGPASSWORD, never in the URL of a flow file.
 import * as path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Site } from '../../lib/advis/site';
@@ -18,10 +21,10 @@ interface AdvisSiteDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI): void {
-  function AdvisSite(this: AdvisSiteNode & { credentials: { patientKey?: string } }, def: AdvisSiteDef): void {
+  function AdvisSite(this: AdvisSiteNode & { credentials: { patientKey?: string; storePassword?: string } }, def: AdvisSiteDef): void {
     RED.nodes.createNode(this, def);
     let site: Site | undefined;
-    let runtime: AdvisRuntime | undefined;
+    let runtime: Promise<AdvisRuntime> | undefined;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
 
     const setting = (value: string, name: string, fallback?: string): string => {
@@ -44,17 +47,25 @@ export = function (RED: NodeAPI): void {
       return v && !/^\$\{\S+\}$/.test(v) ? v : undefined;
     };
 
+    const open = async (): Promise<AdvisRuntime> => {
+      const opened = await openAdvisRuntime({
+        site: this.loadSite(),
+        store: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
+        profiles: profiles(),
+        patientKeySecret: this.credentials?.patientKey,
+        storePassword: this.credentials?.storePassword,
+        onStoreLog: (level, text) => (level === 'warn' ? this.warn(text) : this.error(text)),
+      });
+      // Config nodes have no status in the editor: the log says which MedCom versions this site validates against.
+      this.log(RED._('advis-site.log.profiles', { packages: describePackages(opened.profiles, RED._('advis-site.log.shipped')) }));
+      this.log(RED._('advis-site.log.store', { store: opened.store.location }));
+      return opened;
+    };
     this.runtime = () => {
-      if (!runtime) {
-        runtime = openAdvisRuntime({
-          site: this.loadSite(),
-          storeFile: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
-          profiles: profiles(),
-          patientKeySecret: this.credentials?.patientKey,
-        });
-        // Config nodes have no status in the editor: the log says which MedCom versions this site validates against.
-        this.log(RED._('advis-site.log.profiles', { packages: describePackages(runtime.profiles, RED._('advis-site.log.shipped')) }));
-      }
+      runtime ??= open().catch((error: unknown) => {
+        runtime = undefined;
+        throw error;
+      });
       return runtime;
     };
 
@@ -62,13 +73,16 @@ export = function (RED: NodeAPI): void {
     this.hold = () => holds.take();
 
     this.on('close', (done: () => void) => {
-      void holds.released().then(() => {
-        runtime?.close();
-        runtime = undefined;
-        site = undefined;
-        done();
-      });
+      void holds
+        .released()
+        .then(() => runtime?.then((r) => r.close()))
+        .catch((error: unknown) => this.warn(`closing the store: ${(error as Error).message}`))
+        .then(() => {
+          runtime = undefined;
+          site = undefined;
+          done();
+        });
     });
   }
-  RED.nodes.registerType('advis-site', AdvisSite as never, { credentials: { patientKey: { type: 'password' } } });
+  RED.nodes.registerType('advis-site', AdvisSite as never, { credentials: { patientKey: { type: 'password' }, storePassword: { type: 'password' } } });
 };

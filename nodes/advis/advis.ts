@@ -6,7 +6,7 @@
 // Pre-registrations that fall due, and advis held for a configuration fix (released when the flow starts with the
 // fixed site), are sent the same way, as messages of their own.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { ProcessResult } from '../../lib/engine/engine';
+import type { BatchResult, ProcessResult } from '../../lib/engine/engine';
 import type { AdtEvent } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 
@@ -41,34 +41,47 @@ export = function (RED: NodeAPI): void {
       return [advis, none];
     };
 
-    // Messages that arrive while others wait are decided together: one durable commit (one fsync) for the group,
-    // each message still with its own outcome (engine.processBatch). Bounded, so a flood is taken in slices.
+    // Messages that arrive while a group is being decided wait, and are decided together next: one durable commit
+    // (one fsync) for the group, each message still with its own outcome (engine.processBatch). One group at a time,
+    // so messages are decided in the order they came; bounded, so a flood is taken in slices.
     type Waiting = { msg: NodeMessage; adt: AdtEvent; send: (msgs: NodeMessage[][]) => void; done: (error?: Error) => void };
-    let waiting: Waiting[] = [];
+    const waiting: Waiting[] = [];
     let scheduled: NodeJS.Immediate | undefined;
+    /** While groups are being decided: settles when nothing is left waiting. */
+    let deciding: Promise<void> | undefined;
+    const decideGroups = async (): Promise<void> => {
+      while (waiting.length) {
+        const group = waiting.splice(0, MAX_BATCH);
+        let results: BatchResult[];
+        try {
+          results = await (await siteNode!.runtime()).engine.processBatch(group.map((w) => w.adt));
+        } catch (error) {
+          // The runtime itself could not be opened (the database unreachable, say): every message of the group fails
+          // with that reason, and the next message tries to open it again.
+          results = group.map(() => ({ ok: false as const, error }));
+        }
+        results.forEach((item, i) => {
+          const { msg, send, done } = group[i];
+          if (!item.ok) {
+            this.status({ fill: 'red', shape: 'dot', text: RED._('advis.status.error') });
+            done(item.error as Error);
+            return;
+          }
+          send(messages(item.result, msg));
+          done();
+        });
+      }
+    };
     const flush = (): void => {
       scheduled = undefined;
-      const group = waiting.slice(0, MAX_BATCH);
-      waiting = waiting.slice(MAX_BATCH);
-      if (waiting.length) scheduled = setImmediate(flush);
-      let results;
-      try {
-        results = siteNode!.runtime().engine.processBatch(group.map((w) => w.adt));
-      } catch (error) {
-        // The runtime itself could not be opened: every waiting message fails with that reason.
-        results = group.map(() => ({ ok: false as const, error }));
-      }
-      results.forEach((item, i) => {
-        const { msg, send, done } = group[i];
-        if (!item.ok) {
-          this.status({ fill: 'red', shape: 'dot', text: RED._('advis.status.error') });
-          done(item.error as Error);
-          return;
-        }
-        send(messages(item.result, msg));
-        done();
+      deciding ??= decideGroups().finally(() => {
+        deciding = undefined;
+        // One that came between the last round and this: it must not wait for the next message.
+        if (waiting.length) scheduled ??= setImmediate(flush);
       });
     };
+    // The store stays open until the last waiting message is decided (nodes/holds.ts).
+    const release = siteNode?.hold();
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
@@ -80,32 +93,40 @@ export = function (RED: NodeAPI): void {
         return;
       }
       waiting.push({ msg, adt: msg.adt, send, done });
-      scheduled ??= setImmediate(flush);
+      // A group being decided takes this one in its next round; otherwise one starts once this tick's messages are in.
+      if (!deciding) scheduled ??= setImmediate(flush);
     });
 
-    // Released work has no input message: a failure is logged, once until it changes, not on every tick.
+    // Released work has no input message: a failure is logged, once until it changes, not on every tick. One release
+    // at a time: a slow one is not overtaken by the next tick's.
     let lastFailure = '';
-    const release = (which: 'releaseDue' | 'releaseHeld'): void => {
-      if (!siteNode) return;
-      try {
-        const result = siteNode.runtime().engine[which]();
-        lastFailure = '';
-        if (result.outcomes.length) this.send(messages(result, {}));
-      } catch (error) {
-        const message = (error as Error).message;
-        if (message !== lastFailure) this.error(`could not release deferred or held advis: ${message}`);
-        lastFailure = message;
-      }
+    let releasing: Promise<void> | undefined;
+    const releaseQueued = (which: 'releaseDue' | 'releaseHeld'): void => {
+      if (!siteNode || releasing) return;
+      releasing = (async () => {
+        try {
+          const result = await (await siteNode.runtime()).engine[which]();
+          lastFailure = '';
+          if (result.outcomes.length) this.send(messages(result, {}));
+        } catch (error) {
+          const message = (error as Error).message;
+          if (message !== lastFailure) this.error(`could not release deferred or held advis: ${message}`);
+          lastFailure = message;
+        }
+      })().finally(() => (releasing = undefined));
     };
-    const started = setTimeout(() => release('releaseHeld'), 0);
-    const timer = setInterval(() => release('releaseDue'), releaseInterval);
+    const started = setTimeout(() => releaseQueued('releaseHeld'), 0);
+    const timer = setInterval(() => releaseQueued('releaseDue'), releaseInterval);
     this.on('close', (done: () => void) => {
       clearTimeout(started);
       clearInterval(timer);
       // Messages still waiting are decided before the node goes: they were accepted, so they must not vanish.
       if (scheduled) clearImmediate(scheduled);
-      while (waiting.length) flush();
-      done();
+      flush();
+      void Promise.all([deciding, releasing]).then(() => {
+        release?.();
+        done();
+      });
     });
   }
   RED.nodes.registerType('advis', Advis, { settings: { advisReleaseInterval: { value: 30_000, exportable: false } } });

@@ -8,12 +8,13 @@
 // node with an error that names it, and no worker starts.
 //
 // One outbox worker per node, started with the flow: messages committed while Node-RED was down, or by the command
-// line, go out too. Only one medcom out node may deliver for a site, since two workers on one store would send
-// every message twice.
+// line, go out too. One medcom out node delivers for a site in one Node-RED; several Node-RED instances sharing a
+// PostgreSQL store each run theirs, and claims keep them from sending the same message (lib/delivery/outbox-worker.ts).
+import * as os from 'node:os';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
 import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
-import type { AdvisStore, OutboxStatus } from '../../lib/store';
+import type { AdvisStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 import type { MedcomSinkNode } from './medcom-sink-node';
 
@@ -31,6 +32,8 @@ interface MedcomOutDef extends NodeDef, RetrySettings {
 const STATUS_INTERVAL_MS = 1000;
 
 export = function (RED: NodeAPI): void {
+  // How long a claim on an outbox entry lasts before another instance may send it; `advisOutboxLease` (ms) in settings.js.
+  const leaseMs = Number((RED.settings as { advisOutboxLease?: number }).advisOutboxLease ?? 60_000);
   /** Site config node id → the medcom out node delivering for it. */
   const delivering = new Map<string, string>();
 
@@ -38,9 +41,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const sinkNode = RED.nodes.getNode(def.transport === 'rest' ? def.rest : def.vans) as MedcomSinkNode | null;
-    let worker: OutboxWorker | undefined;
     let store: AdvisStore | undefined;
-    let startError: Error | undefined;
     /** Lets go of the site's store and the sink once the worker has stopped (nodes/holds.ts). */
     const releases: (() => void)[] = [];
 
@@ -53,15 +54,14 @@ export = function (RED: NodeAPI): void {
         statusTimer = undefined;
         statusShownAt = Date.now();
         // Counted by status from the index, leaving out `delivered`, which grows for as long as the store is kept.
-        const counts: Partial<Record<OutboxStatus, number>> = {};
-        try {
-          for (const status of ['queued', 'failed', 'sent', 'dead'] as const) counts[status] = store!.countOutbox(status);
-        } catch {
-          return; // the store closed under us (redeploy); the next node shows the status
-        }
-        const shown = { queued: counts.queued! + counts.failed!, sent: counts.sent!, dead: counts.dead! };
-        const fill = counts.dead ? 'red' : counts.failed ? 'yellow' : 'green';
-        this.status({ fill, shape: 'dot', text: RED._('medcom-out.status.counts', shown) });
+        const statuses = ['queued', 'failed', 'sent', 'dead'] as const;
+        Promise.all(statuses.map((status) => store!.countOutbox(status))).then(
+          ([queued, failed, sent, dead]) => {
+            const fill = dead ? 'red' : failed ? 'yellow' : 'green';
+            this.status({ fill, shape: 'dot', text: RED._('medcom-out.status.counts', { queued: queued + failed, sent, dead }) });
+          },
+          () => undefined, // the store closed under us (redeploy) or is unreachable; the next change shows the status
+        );
       }, Math.max(0, wait));
     };
 
@@ -70,38 +70,62 @@ export = function (RED: NodeAPI): void {
       showStatus();
     };
 
-    try {
+    /** The worker, once the site's store is open; until then input waits for it. */
+    let closed = false;
+    const starting = (async (): Promise<OutboxWorker> => {
       const policy = retryPolicyFrom(def);
       if (!siteNode) throw new Error('no advis site is configured for this node');
       if (!sinkNode) throw new Error('no VANS or FHIR REST delivery is configured for this node');
       const other = delivering.get(siteNode.id);
       if (other) throw new Error(`the medcom out node ${other} already delivers for this site; a site has one`);
-      const runtime = siteNode.runtime();
-      store = runtime.store;
-      worker = new OutboxWorker({
-        store,
-        transport: sinkNode.transport(),
-        policy,
-        validator: runtime.validator,
-        concurrency: Math.max(1, Number(def.concurrency) || 8),
-        onEvent,
-        onLog: (level, text) => (level === 'info' ? this.log(text) : level === 'warn' ? this.warn(text) : this.error(text)),
-      });
-      releases.push(siteNode.hold(), sinkNode.hold());
       delivering.set(siteNode.id, this.id);
-      worker.start(sinkNode.pollIntervalMs);
-      showStatus();
-    } catch (error) {
-      startError = error as Error;
+      releases.push(siteNode.hold(), sinkNode.hold());
+      // The database may not be reachable yet (an instance started before PostgreSQL): try again until it is.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const runtime = await siteNode.runtime();
+          store = runtime.store;
+          const worker = new OutboxWorker({
+            store,
+            transport: sinkNode.transport(),
+            policy,
+            validator: runtime.validator,
+            concurrency: Math.max(1, Number(def.concurrency) || 8),
+            leaseMs,
+            owner: `${os.hostname()}/${process.pid}/${this.id}`,
+            onEvent,
+            onLog: (level, text) => (level === 'info' ? this.log(text) : level === 'warn' ? this.warn(text) : this.error(text)),
+          });
+          if (!closed) worker.start(sinkNode.pollIntervalMs);
+          showStatus();
+          return worker;
+        } catch (error) {
+          if (closed || attempt === 0) this.error((error as Error).message);
+          if (closed) throw error;
+          this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
+          await new Promise((resolve) => setTimeout(resolve, sinkNode.pollIntervalMs));
+          if (closed) throw new Error('closed before the store could be opened', { cause: error });
+        }
+      }
+    })();
+    starting.catch((error: Error) => {
       this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
-      this.error(startError.message);
-    }
+      if (!closed) this.error(error.message);
+    });
 
     this.on('input', (msg: NodeMessageInFlow & { advis?: { messageHeaderId?: unknown } }, send, done) => {
-      if (!worker) {
-        done(startError ?? new Error('this medcom out node could not start'));
-        return;
-      }
+      starting.then(
+        (worker) => handle(worker, msg, send, done),
+        (error: Error) => done(error),
+      );
+    });
+
+    const handle = (
+      worker: OutboxWorker,
+      msg: NodeMessageInFlow & { advis?: { messageHeaderId?: unknown } },
+      send: (msgs: (NodeMessageInFlow | null)[]) => void,
+      done: (error?: Error) => void,
+    ): void => {
       const action = msg.topic;
       if (action === 'resend' || action === 'dead-letter') {
         const id = msg.payload;
@@ -133,24 +157,27 @@ export = function (RED: NodeAPI): void {
         done(new Error('msg.advis.messageHeaderId is missing: connect the first output of an advis node'));
         return;
       }
-      try {
-        worker.enqueue(id);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      send([msg, null]);
-      done();
-    });
+      worker.enqueue(id).then(
+        () => {
+          send([msg, null]);
+          done();
+        },
+        (error: Error) => done(error),
+      );
+    };
 
     this.on('close', (done: () => void) => {
+      closed = true;
       clearTimeout(statusTimer);
       if (siteNode && delivering.get(siteNode.id) === this.id) delivering.delete(siteNode.id);
       // The worker's last sends are committed before the store and the sink may close.
-      void (worker?.stop() ?? Promise.resolve()).then(() => {
-        releases.splice(0).forEach((release) => release());
-        done();
-      });
+      void starting
+        .then((worker) => worker.stop())
+        .catch(() => undefined)
+        .then(() => {
+          releases.splice(0).forEach((release) => release());
+          done();
+        });
     });
   }
   RED.nodes.registerType('medcom out', MedcomOut);

@@ -16,13 +16,13 @@ describe('advis outbox', () => {
   let dir: string;
   let file: string;
   let stays: SeededStay[];
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-cli-outbox-'));
     file = path.join(dir, 'advis.db');
     const store = openSqliteStore(file);
-    stays = seedOutbox(store, 2);
-    store.commit({ outboxUpdate: [{ messageHeaderId: stays[0].messages[0], status: 'delivered', attempts: 1 }] });
-    store.close();
+    stays = await seedOutbox(store, 2);
+    await store.commit({ outboxUpdate: [{ messageHeaderId: stays[0].messages[0], status: 'delivered', attempts: 1 }] });
+    await store.close();
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

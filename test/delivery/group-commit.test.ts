@@ -8,10 +8,10 @@ describe('delivery: group commit', () => {
   let published: string[];
   let failTransaction: boolean;
   const group = () =>
-    new GroupCommit<string>({
-      transaction: (work) => {
+    new GroupCommit<string, string>({
+      transaction: async (work) => {
         transactions++;
-        work();
+        await work('tx');
         if (failTransaction) throw new Error('disk full');
       },
       onTheWay: () => onTheWay,
@@ -28,16 +28,16 @@ describe('delivery: group commit', () => {
 
   it('commits a write at once when nothing else is on its way', async () => {
     const g = group();
-    await g.run(() => g.emit('a'));
+    await g.run(async (_tx, emit) => emit('a'));
     expect([transactions, published]).to.deep.equal([1, ['a']]);
   });
 
   it('lets writes that finish while others are on their way share one transaction', async () => {
     const g = group();
     onTheWay = 2;
-    const first = g.run(() => g.emit('a'));
+    const first = g.run(async (_tx, emit) => emit('a'));
     await new Promise((r) => setTimeout(r, 5));
-    const second = g.run(() => g.emit('b'));
+    const second = g.run(async (_tx, emit) => emit('b'));
     await Promise.all([first, second]);
     expect([transactions, published]).to.deep.equal([1, ['a', 'b']]);
   });
@@ -46,12 +46,12 @@ describe('delivery: group commit', () => {
     const g = group();
     onTheWay = 1;
     const seenDuring: string[][] = [];
-    const ok = g.run(() => {
-      g.emit('a');
+    const ok = g.run(async (_tx, emit) => {
+      emit('a');
       seenDuring.push([...published]);
     });
-    const bad = g.run(() => {
-      g.emit('lost');
+    const bad = g.run(async (_tx, emit) => {
+      emit('lost');
       throw new Error('constraint');
     });
     await ok;
@@ -65,14 +65,15 @@ describe('delivery: group commit', () => {
   it('rejects every write of a group whose transaction failed, and publishes none of their events', async () => {
     const g = group();
     failTransaction = true;
-    const results = await Promise.allSettled([g.run(() => g.emit('a'))]);
+    const results = await Promise.allSettled([g.run(async (_tx, emit) => emit('a'))]);
     expect(results.map((r) => r.status)).to.deep.equal(['rejected']);
     expect(published).to.deep.equal([]);
   });
 
-  it('passes on at once an event raised outside a group', () => {
+  it('hands each write the transaction', async () => {
     const g = group();
-    g.emit('now');
-    expect(published).to.deep.equal(['now']);
+    const seen: string[] = [];
+    await g.run(async (tx) => void seen.push(tx));
+    expect(seen).to.deep.equal(['tx']);
   });
 });

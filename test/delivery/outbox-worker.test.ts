@@ -51,7 +51,7 @@ describe('delivery: outbox worker', () => {
     return w;
   }
 
-  const statuses = (store: AdvisStore, ids: string[]) => ids.map((id) => store.getOutbox(id)!.status);
+  const statuses = async (store: AdvisStore, ids: string[]) => Promise.all(ids.map(async (id) => (await store.getOutbox(id))!.status));
   const eventsOf = (id: string) => events.filter((e) => e.messageHeaderId === id).map((e) => e.type + (e.code ? `:${e.code}` : '') + (e.reason ? `:${e.reason}` : ''));
 
   describe('VANS folder', () => {
@@ -74,7 +74,7 @@ describe('delivery: outbox worker', () => {
 
     it('envelopes every message as MedCom says, a stay\'s second only after its first was handed over, and delivers on ok', async () => {
       const store = openMemoryStore();
-      const stays = seedOutbox(store, 3);
+      const stays = await seedOutbox(store, 3);
       const w = worker(store, vansTransport());
       await w.tick();
       vans.step();
@@ -82,18 +82,18 @@ describe('delivery: outbox worker', () => {
       expect(vans.received.flatMap((d) => d.problems)).to.deep.equal([]);
       expect(inOrderPerStay(stays, vans.received.map((d) => d.messageHeaderId))).to.equal(true);
       const all = stays.flatMap((s) => s.messages);
-      expect(statuses(store, all)).to.deep.equal(all.map(() => 'delivered'));
+      expect(await statuses(store, all)).to.deep.equal(all.map(() => 'delivered'));
       const first = vans.received[0];
       expect(first.envelope.sender.id).to.equal(hospital.gln); // from the Bundle's MessageHeader.sender
-      expect(first.envelope.receiver.id).to.equal(store.getOutbox(first.messageHeaderId)!.receiverGln);
+      expect(first.envelope.receiver.id).to.equal((await store.getOutbox(first.messageHeaderId))!.receiverGln);
       expect(eventsOf(stays[0].messages[1])).to.deep.equal(['sent', 'acknowledged:ok']);
       expect(fs.readdirSync(path.join(inbox, 'processed'))).to.have.length(6);
-      expect(store.audit({ messageHeaderId: stays[0].messages[0] }).map((a) => a.outcome)).to.deep.equal(['sent', 'delivered']);
+      expect((await store.audit({ messageHeaderId: stays[0].messages[0] })).map((a) => a.outcome)).to.deep.equal(['sent', 'delivered']);
     });
 
     it('FHIR XML messages travel as XML, resends too', async () => {
       const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1, 'xml');
+      const [stay] = await seedOutbox(store, 1, 'xml');
       const w = worker(store, vansTransport());
       vans.answerNext('transient-error');
       await w.tick();
@@ -103,18 +103,18 @@ describe('delivery: outbox worker', () => {
       await w.tick();
       vans.step();
       await w.tick();
-      expect(statuses(store, stay.messages)).to.deep.equal(['delivered', 'delivered']);
+      expect(await statuses(store, stay.messages)).to.deep.equal(['delivered', 'delivered']);
       expect(vans.received.map((d) => d.problems)).to.deep.equal([[], [], []]);
       for (const d of vans.received) {
         const content = d.envelope.content as VansMessageContent;
         expect([content.meta.serviceTags['MCM:MIME'], content.body.startsWith('<')]).to.deep.equal(['application/fhir+xml', true]);
       }
-      expect(store.getOutbox(stay.messages[0])!.body).to.match(/^<\?xml[^>]*>\s*<Bundle/); // the stored resend
+      expect((await store.getOutbox(stay.messages[0]))!.body).to.match(/^<\?xml[^>]*>\s*<Bundle/); // the stored resend
     });
 
     it('silence: resends after 30 minutes with a new Bundle.id and send time, the same MessageHeader.id, then gives up', async () => {
       const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
+      const [stay] = await seedOutbox(store, 1);
       const id = stay.messages[0];
       const w = worker(store, vansTransport());
       vans.answerNext(...Array<'none'>(8).fill('none'));
@@ -123,12 +123,12 @@ describe('delivery: outbox worker', () => {
         expect(vans.step().map((d) => d.messageHeaderId)).to.include(id);
         now += DEFAULT_RETRY_POLICY.ackTimeoutMs - 1;
         await w.tick();
-        expect(store.getOutbox(id)!.status, 'waits until the deadline').to.equal('sent');
+        expect((await store.getOutbox(id))!.status, 'waits until the deadline').to.equal('sent');
         now += 1;
       }
       await w.tick();
-      expect(store.getOutbox(id)).to.include({ status: 'dead', attempts: 4 });
-      expect(store.getOutbox(id)!.lastError).to.match(/^resends-exhausted/);
+      expect(await store.getOutbox(id)).to.include({ status: 'dead', attempts: 4 });
+      expect((await store.getOutbox(id))!.lastError).to.match(/^resends-exhausted/);
       const copies = vans.received.filter((d) => d.messageHeaderId === id);
       expect(copies).to.have.length(4);
       expect(new Set(copies.map((d) => d.bundleId)).size).to.equal(4);
@@ -145,27 +145,27 @@ describe('delivery: outbox worker', () => {
 
     it('transient-error: resends after the wait; fatal-error: gives up with the OperationOutcome text', async () => {
       const store = openMemoryStore();
-      const [a, b] = seedOutbox(store, 2);
+      const [a, b] = await seedOutbox(store, 2);
       const w = worker(store, vansTransport(), 1);
       vans.answerNext('transient-error', 'fatal-error');
       await w.tick();
       vans.step();
       await w.tick();
-      expect(store.getOutbox(a.messages[0])).to.include({ status: 'queued', nextAttemptAt: new Date(now + DEFAULT_RETRY_POLICY.transientErrorDelayMs).toISOString() });
-      expect(store.getOutbox(b.messages[0])!.status).to.equal('dead');
-      expect(store.getOutbox(b.messages[0])!.lastError).to.equal('rejected: fatal-error: error value the municipality answers fatal-error');
+      expect(await store.getOutbox(a.messages[0])).to.include({ status: 'queued', nextAttemptAt: new Date(now + DEFAULT_RETRY_POLICY.transientErrorDelayMs).toISOString() });
+      expect((await store.getOutbox(b.messages[0]))!.status).to.equal('dead');
+      expect((await store.getOutbox(b.messages[0]))!.lastError).to.equal('rejected: fatal-error: error value the municipality answers fatal-error');
       expect(eventsOf(b.messages[0])).to.deep.equal(['sent', 'acknowledged:fatal-error', 'failed:rejected']);
       now += DEFAULT_RETRY_POLICY.transientErrorDelayMs;
       await w.tick();
       vans.step();
       await w.tick();
-      expect(store.getOutbox(a.messages[0])).to.include({ status: 'delivered', attempts: 2 });
+      expect(await store.getOutbox(a.messages[0])).to.include({ status: 'delivered', attempts: 2 });
       expect(eventsOf(a.messages[0])).to.deep.equal(['sent', 'acknowledged:transient-error', 'resent', 'acknowledged:ok']);
     });
 
     it('keeps unknown and duplicate acknowledgements and unreadable files, logs them, and goes on', async () => {
       const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
+      const [stay] = await seedOutbox(store, 1);
       const w = worker(store, vansTransport());
       await w.tick();
       vans.step();
@@ -176,10 +176,10 @@ describe('delivery: outbox worker', () => {
       await w.tick();
       fs.writeFileSync(path.join(inbox, 'zz-foreign.xml'), foreign);
       fs.writeFileSync(path.join(inbox, 'zz-garbage.xml'), '<not-an-envelope/>');
-      store.commit({ outboxUpdate: [{ messageHeaderId: stay.messages[0], status: 'dead' }] });
+      await store.commit({ outboxUpdate: [{ messageHeaderId: stay.messages[0], status: 'dead' }] });
       await w.tick();
-      expect(store.getOutbox(stay.messages[0])!.status).to.equal('dead');
-      expect(store.audit({ outcome: 'acknowledged' }).map((a) => a.reason)).to.deep.equal(['duplicate', 'duplicate']);
+      expect((await store.getOutbox(stay.messages[0]))!.status).to.equal('dead');
+      expect((await store.audit({ outcome: 'acknowledged' })).map((a) => a.reason)).to.deep.equal(['duplicate', 'duplicate']);
       expect(fs.readdirSync(path.join(inbox, 'failed'))).to.deep.equal(['zz-garbage.xml']);
       expect(fs.readdirSync(path.join(inbox, 'processed'))).to.have.length(4); // both acknowledgements, the copy, the foreign one
       expect(logs.filter((l) => /duplicate|not a VANS envelope/.test(l))).to.have.length(3);
@@ -191,7 +191,7 @@ describe('delivery: outbox worker', () => {
       });
       fs.writeFileSync(path.join(inbox, 'zz-unknown.xml'), unknown);
       await w.tick();
-      expect(store.audit({ outcome: 'acknowledged', messageHeaderId: '99999999-0000-4000-8000-000000000000' }).map((a) => a.reason)).to.deep.equal(['unknown']);
+      expect((await store.audit({ outcome: 'acknowledged', messageHeaderId: '99999999-0000-4000-8000-000000000000' })).map((a) => a.reason)).to.deep.equal(['unknown']);
     });
 
     const negativeReceipts = [
@@ -202,27 +202,27 @@ describe('delivery: outbox worker', () => {
     for (const { answer, reason, text, names } of negativeReceipts) {
       it(`a ${reason} receipt, which names ${names}, is recorded; the message stays sent and the silence rule takes it on`, async () => {
         const store = openMemoryStore();
-        const [stay] = seedOutbox(store, 1);
+        const [stay] = await seedOutbox(store, 1);
         const w = worker(store, vansTransport());
         vans.answerNext(answer);
         await w.tick();
         vans.step();
         await w.tick();
-        expect(store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: `VANS receipt ${reason}: ${text}` });
-        expect(store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' }).map((a) => a.reason)).to.deep.equal([reason]);
+        expect(await store.getOutbox(stay.messages[0])).to.include({ status: 'sent', lastError: `VANS receipt ${reason}: ${text}` });
+        expect((await store.audit({ messageHeaderId: stay.messages[0], outcome: 'failed' })).map((a) => a.reason)).to.deep.equal([reason]);
       });
     }
 
     it('an outbox that cannot be written: backs off exponentially without counting resends, then delivers', async () => {
       const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
+      const [stay] = await seedOutbox(store, 1);
       const id = stay.messages[0];
       fs.rmSync(outbox, { recursive: true }); // the share is not mounted
       const w = worker(store, vansTransport());
       const delays: number[] = [];
       for (let i = 0; i < 3; i++) {
         await w.tick();
-        const entry = store.getOutbox(id)!;
+        const entry = (await store.getOutbox(id))!;
         expect(entry).to.include({ status: 'failed', attempts: 0 });
         delays.push(Date.parse(entry.nextAttemptAt) - now);
         now = Date.parse(entry.nextAttemptAt);
@@ -232,13 +232,13 @@ describe('delivery: outbox worker', () => {
       await w.stop();
       const again = worker(store, vansTransport());
       await again.tick();
-      expect(Date.parse(store.getOutbox(id)!.nextAttemptAt) - now).to.equal(80_000);
-      now = Date.parse(store.getOutbox(id)!.nextAttemptAt);
+      expect(Date.parse((await store.getOutbox(id))!.nextAttemptAt) - now).to.equal(80_000);
+      now = Date.parse((await store.getOutbox(id))!.nextAttemptAt);
       fs.mkdirSync(outbox);
       await again.tick();
-      expect(store.getOutbox(id)).to.include({ status: 'sent', attempts: 1, lastError: null });
+      expect(await store.getOutbox(id)).to.include({ status: 'sent', attempts: 1, lastError: null });
       expect(eventsOf(id)).to.deep.equal(['failed:network', 'failed:network', 'failed:network', 'failed:network', 'sent']);
-      expect(store.getOutbox(id)!.networkFailures).to.equal(0);
+      expect((await store.getOutbox(id))!.networkFailures).to.equal(0);
       // The outage is logged when it starts (and when a restarted worker finds it) and when it ends, not for every attempt.
       expect(logs.filter((l) => /handed over/.test(l)).map((l) => l.split(':')[0] + ': ' + l.split(': ')[1].split(',')[0])).to.deep.equal([
         'warn: messages cannot be handed over',
@@ -250,21 +250,21 @@ describe('delivery: outbox worker', () => {
     it('a worker started again on the same file picks up what was in flight: nothing lost, nothing sent twice', async () => {
       const file = path.join(dir, 'advis.db');
       const first = openSqliteStore(file);
-      const stays = seedOutbox(first, 5);
+      const stays = await seedOutbox(first, 5);
       const w1 = worker(first, vansTransport(), 2);
       await w1.tick(); // the five STINs go out; no acknowledgement has come yet
       await w1.stop();
-      first.close();
+      await first.close();
       vans.step(); // acknowledgements arrive while no worker runs
 
       const second = openSqliteStore(file);
-      closers.push(() => second.close());
+      closers.push(async () => await second.close());
       const w2 = worker(second, vansTransport(), 2);
       await w2.tick(); // reads them, sends the SLHJs
       vans.step();
       await w2.tick();
       const all = stays.flatMap((s) => s.messages);
-      expect(statuses(second, all)).to.deep.equal(all.map(() => 'delivered'));
+      expect(await statuses(second, all)).to.deep.equal(all.map(() => 'delivered'));
       const arrived = vans.received.map((d) => d.messageHeaderId);
       expect(arrived).to.have.length(all.length);
       expect(new Set(arrived).size).to.equal(all.length);
@@ -274,7 +274,7 @@ describe('delivery: outbox worker', () => {
     it('a crash between handing a message over and recording it: sent again on restart as the same transmission, never lost', async () => {
       const file = path.join(dir, 'advis.db');
       const first = openSqliteStore(file);
-      const [stay] = seedOutbox(first, 1);
+      const [stay] = await seedOutbox(first, 1);
       const id = stay.messages[0];
       // The process dies right after the file is complete: the worker never hears back, so nothing is recorded.
       let handedOver!: () => void;
@@ -290,22 +290,22 @@ describe('delivery: outbox worker', () => {
       };
       void new OutboxWorker({ store: first, transport: { kind: 'vans', sink: dying }, concurrency: 1, now: clock }).tick();
       await handed;
-      first.close();
+      await first.close();
       now += MINUTE; // the restart takes a while
 
       const second = openSqliteStore(file);
-      closers.push(() => second.close());
-      expect(second.getOutbox(id)).to.include({ status: 'queued', attempts: 0 });
+      closers.push(async () => await second.close());
+      expect(await second.getOutbox(id)).to.include({ status: 'queued', attempts: 0 });
       const w = worker(second, vansTransport(), 1);
       await w.tick();
       vans.step();
       await w.tick();
-      expect(statuses(second, stay.messages)).to.deep.equal(['delivered', 'delivered']);
+      expect(await statuses(second, stay.messages)).to.deep.equal(['delivered', 'delivered']);
       const copies = vans.received.filter((d) => d.messageHeaderId === id);
       // At least once: the copy is the very same transmission (same Bundle.id, so the same EnvelopeIdentifier), which
       // VANS and the municipality recognise (MedCom MR8.R); its second acknowledgement is kept as a duplicate.
-      expect(copies.map((d) => d.bundleId)).to.deep.equal([second.getOutbox(id)!.bundleId, second.getOutbox(id)!.bundleId]);
-      expect(second.audit({ outcome: 'acknowledged', messageHeaderId: id }).map((a) => a.reason)).to.deep.equal(['duplicate']);
+      expect(copies.map((d) => d.bundleId)).to.deep.equal([(await second.getOutbox(id))!.bundleId, (await second.getOutbox(id))!.bundleId]);
+      expect((await second.audit({ outcome: 'acknowledged', messageHeaderId: id })).map((a) => a.reason)).to.deep.equal(['duplicate']);
       expect(inOrderPerStay([stay], vans.received.map((d) => d.messageHeaderId))).to.equal(true);
     });
   });
@@ -322,21 +322,21 @@ describe('delivery: outbox worker', () => {
 
     it('ok in the response delivers at once; transient-error resends; fatal-error gives up; no answer waits for silence', async () => {
       const store = openMemoryStore();
-      const stays = seedOutbox(store, 4);
+      const stays = await seedOutbox(store, 4);
       const transport = restTransport();
       closers.push(() => transport.sink.close());
       const w = worker(store, transport, 1);
       receiver.answerNext('ok', 'transient-error', 'fatal-error', 'accepted');
       await w.tick();
       const heads = stays.map((s) => s.messages[0]);
-      expect(statuses(store, heads)).to.deep.equal(['delivered', 'queued', 'dead', 'sent']);
-      expect(store.getOutbox(heads[2])!.lastError).to.equal('rejected: fatal-error: error value the receiver answers fatal-error');
+      expect(await statuses(store, heads)).to.deep.equal(['delivered', 'queued', 'dead', 'sent']);
+      expect((await store.getOutbox(heads[2]))!.lastError).to.equal('rejected: fatal-error: error value the receiver answers fatal-error');
       // The first stay's discharge followed its delivered admission in the same round, the others' wait or went.
-      expect(store.getOutbox(stays[0].messages[1])!.status).to.equal('delivered');
+      expect((await store.getOutbox(stays[0].messages[1]))!.status).to.equal('delivered');
 
       now += DEFAULT_RETRY_POLICY.ackTimeoutMs;
       await w.tick();
-      expect(statuses(store, heads)).to.deep.equal(['delivered', 'delivered', 'dead', 'delivered']);
+      expect(await statuses(store, heads)).to.deep.equal(['delivered', 'delivered', 'dead', 'delivered']);
       const resent = receiver.received.filter((r) => r.messageHeaderId === heads[1]);
       expect(resent).to.have.length(2);
       expect(JSON.parse(resent[0].body).id).to.not.equal(JSON.parse(resent[1].body).id);
@@ -345,7 +345,7 @@ describe('delivery: outbox worker', () => {
 
     it('resend as a new message (TouchStone PF-send-tec-03): each resend revises the transmission before; an acknowledgement of any of them settles it', async () => {
       const store = openMemoryStore();
-      const [first, second] = seedOutbox(store, 2);
+      const [first, second] = await seedOutbox(store, 2);
       const transport = restTransport();
       closers.push(() => transport.sink.close());
       const w = worker(store, transport, 1, { ...DEFAULT_RETRY_POLICY, resendAs: 'new-message' });
@@ -375,22 +375,22 @@ describe('delivery: outbox worker', () => {
       expect(receiver.received.map((r) => r.messageHeaderId)).to.include.members(ids);
       // Found by any of its transmissions; the latest one's acknowledgement delivers it, and the first one's late
       // acknowledgement is then a duplicate of the same entry.
-      expect(ids.map((id) => store.getOutbox(id)!.messageHeaderId)).to.deep.equal([ids[0], ids[0], ids[0]]);
+      expect(await Promise.all(ids.map(async (id) => (await store.getOutbox(id))!.messageHeaderId))).to.deep.equal([ids[0], ids[0], ids[0]]);
       expect(await w.acknowledge(acknowledgement(ids[2], 'ok', false), 'application/fhir+json')).to.equal('delivered');
       expect(await w.acknowledge(acknowledgement(ids[0], 'ok', false), 'application/fhir+json')).to.equal('duplicate');
-      expect(store.getOutbox(ids[0])!.status).to.equal('delivered');
+      expect((await store.getOutbox(ids[0]))!.status).to.equal('delivered');
       // An acknowledgement of the first transmission settles a message that was resent as a new one just as well.
       const other = copies(second.messages[0]).map((r) => JSON.parse(r.body) as Bundle);
       expect(other).to.have.length(3);
       expect(await w.acknowledge(acknowledgement(second.messages[0], 'ok', false), 'application/fhir+json')).to.equal('delivered');
-      expect(store.audit({ messageHeaderId: first.messages[0], outcome: 'resent' }).map((a) => a.detail)).to.deep.equal(
+      expect((await store.audit({ messageHeaderId: first.messages[0], outcome: 'resent' })).map((a) => a.detail)).to.deep.equal(
         ids.slice(1).map((id, i) => `Bundle.id ${transmissions[i + 1].id}, sent as a new message with MessageHeader.id ${id}`),
       );
     });
 
     it('a receiver down for a while, then up, gets everything, in order per stay', async () => {
       const store = openMemoryStore();
-      const stays = seedOutbox(store, 6);
+      const stays = await seedOutbox(store, 6);
       const port = Number(new URL(receiver.base).port);
       await receiver.close();
       const transport = restTransport(new RestSink({ url: receiver.base, timeoutMs: 2_000, connectTimeoutMs: 2_000 }));
@@ -401,39 +401,39 @@ describe('delivery: outbox worker', () => {
         now += 15 * MINUTE; // past the longest back-off
       }
       const heads = stays.map((s) => s.messages[0]);
-      expect(statuses(store, heads)).to.deep.equal(heads.map(() => 'failed'));
-      expect(store.outboxByStatus('sent')).to.deep.equal([]);
+      expect(await statuses(store, heads)).to.deep.equal(heads.map(() => 'failed'));
+      expect(await store.outboxByStatus('sent')).to.deep.equal([]);
 
       receiver = await startFhirReceiver({ port });
       closers.push(() => receiver.close());
       await w.tick();
       const all = stays.flatMap((s) => s.messages);
-      expect(statuses(store, all)).to.deep.equal(all.map(() => 'delivered'));
+      expect(await statuses(store, all)).to.deep.equal(all.map(() => 'delivered'));
       expect(arrived()).to.have.length(all.length);
       expect(inOrderPerStay(stays, arrived())).to.equal(true);
-      expect(store.getOutbox(heads[0])!.attempts, 'network failures are not resends').to.equal(1);
+      expect((await store.getOutbox(heads[0]))!.attempts, 'network failures are not resends').to.equal(1);
     });
 
     it('manual resend sends a delivered message again as a resend; dead-letter stops a waiting one', async () => {
       const store = openMemoryStore();
-      const [a, b] = seedOutbox(store, 2);
+      const [a, b] = await seedOutbox(store, 2);
       const transport = restTransport();
       closers.push(() => transport.sink.close());
       const w = worker(store, transport, 1);
       receiver.answerNext('ok', 'transient-error', 'ok');
       await w.tick();
-      expect(statuses(store, [...a.messages, b.messages[0]])).to.deep.equal(['delivered', 'delivered', 'queued']);
+      expect(await statuses(store, [...a.messages, b.messages[0]])).to.deep.equal(['delivered', 'delivered', 'queued']);
       expect((await w.deadLetter(b.messages[0])).status).to.equal('dead');
       await w.resend(a.messages[0]);
       await w.tick();
-      expect(store.getOutbox(a.messages[0])).to.include({ status: 'delivered', attempts: 2 });
+      expect(await store.getOutbox(a.messages[0])).to.include({ status: 'delivered', attempts: 2 });
       const copies = receiver.received.filter((r) => r.messageHeaderId === a.messages[0]).map((r) => JSON.parse(r.body).id as string);
       expect(copies).to.have.length(2);
       expect(copies[0]).to.not.equal(copies[1]);
       expect(eventsOf(b.messages[0])).to.deep.equal(['sent', 'acknowledged:transient-error', 'failed:operator']);
       expect(eventsOf(a.messages[0])).to.deep.equal(['sent', 'acknowledged:ok', 'queued', 'resent', 'acknowledged:ok']);
       // The dead message's stay goes on: its discharge is not held behind a message an operator gave up.
-      expect(store.getOutbox(b.messages[1])!.status).to.equal('delivered');
+      expect((await store.getOutbox(b.messages[1]))!.status).to.equal('delivered');
       const refusal = (id: string) => w.deadLetter(id).then(() => 'done', (e: Error) => e.message);
       expect(await refusal(a.messages[0])).to.equal(`the message ${a.messages[0]} is already delivered`);
       expect(await refusal('no-such-message')).to.equal('no outgoing message has MessageHeader.id no-such-message');
@@ -441,7 +441,7 @@ describe('delivery: outbox worker', () => {
 
     it('records sends that finish together in one group commit, and reports them once it is durable', async () => {
       const store = openMemoryStore();
-      seedOutbox(store, 4);
+      await seedOutbox(store, 4);
       // A sink that holds every delivery until the test lets those waiting go at once.
       const held: (() => void)[] = [];
       const sink: Sink = { deliver: () => new Promise((resolve) => held.push(() => resolve({ outcome: 'delivered' }))), close: async () => undefined };
@@ -450,39 +450,37 @@ describe('delivery: outbox worker', () => {
         held.splice(0).forEach((release) => release());
       };
       const w = worker(store, { kind: 'rest', sink }, 4);
-      // For each outermost transaction: how many sent events had gone out when it committed.
+      // For each transaction: how many sent events had gone out when it committed.
       const groups: number[] = [];
-      let depth = 0;
-      const batch = store.batch.bind(store);
-      store.batch = (work) => {
-        depth++;
+      const transaction = store.transaction.bind(store);
+      store.transaction = async (work) => {
         try {
-          return batch(work);
+          return await transaction(work);
         } finally {
-          if (--depth === 0) groups.push(events.filter((e) => e.type === 'sent').length);
+          groups.push(events.filter((e) => e.type === 'sent').length);
         }
       };
       const ticked = w.tick();
       await releaseWhenFour(); // the four STINs
       await releaseWhenFour(); // then the four SLHJs behind them
       await ticked;
-      expect(store.outboxByStatus('sent')).to.have.length(8);
+      expect(await store.outboxByStatus('sent')).to.have.length(8);
       expect(groups, 'two commits of four, each reported after it').to.deep.equal([0, 4]);
       expect(events.filter((e) => e.type === 'sent')).to.have.length(8);
     });
 
     it('a send waiting for the group commit gives its place at the sink to the next stay', async () => {
       const store = openMemoryStore();
-      const stays = seedOutbox(store, 3);
+      const stays = await seedOutbox(store, 3);
       const [a, b, c] = stays.map((s) => s.messages[0]);
       // Deliveries are held until the test releases them by MessageHeader.id; `started` is the order they reached the sink.
       const release = new Map<string, () => void>();
       const started: string[] = [];
       let statusOfAWhenCStarted: string | undefined;
       const sink: Sink = {
-        deliver: (message) => {
+        deliver: async (message) => {
           started.push(message.messageHeaderId);
-          if (message.messageHeaderId === c) statusOfAWhenCStarted = store.getOutbox(a)!.status;
+          if (message.messageHeaderId === c) statusOfAWhenCStarted = (await store.getOutbox(a))!.status;
           return new Promise((resolve) => release.set(message.messageHeaderId, () => resolve({ outcome: 'delivered' })));
         },
         close: async () => undefined,
@@ -500,12 +498,12 @@ describe('delivery: outbox worker', () => {
       await ticked;
       expect(started.slice(0, 3)).to.deep.equal([a, b, c]);
       expect(statusOfAWhenCStarted).to.equal('queued');
-      expect(store.outboxByStatus('sent')).to.have.length(6);
+      expect(await store.outboxByStatus('sent')).to.have.length(6);
     });
 
     it('reads an acknowledgement handed in by a flow, and says what became of it', async () => {
       const store = openMemoryStore();
-      const [stay] = seedOutbox(store, 1);
+      const [stay] = await seedOutbox(store, 1);
       const transport = restTransport();
       closers.push(() => transport.sink.close());
       const w = worker(store, transport, 1);

@@ -32,7 +32,7 @@ describeNeeding(`Node-RED editor in Chromium (${runtimePackage})`, missing, func
 
   after(async () => {
     await browser?.close();
-    advis?.stop();
+    await advis?.stop();
   });
 
   async function open(locale: string): Promise<{ page: Page; errors: string[] }> {

@@ -49,8 +49,8 @@ describeShared(`restart with messages in flight (${runtimePackage}, real runtime
       for (;;) {
         vans.step();
         const db = openSqliteStore(store);
-        const delivered = db.stats().outboxByStatus.delivered;
-        db.close();
+        const delivered = (await db.stats()).outboxByStatus.delivered;
+        await db.close();
         if (delivered === count) return;
         if (Date.now() > deadline) throw new Error(`${delivered} of ${count} delivered:\n${advis!.log()}`);
         await new Promise((r) => setTimeout(r, 250));
@@ -63,8 +63,8 @@ describeShared(`restart with messages in flight (${runtimePackage}, real runtime
     send(admissionsAndDischarges(0, 10));
     await advis.stop('SIGKILL');
     const crashed = openSqliteStore(store);
-    const atCrash = crashed.stats().outboxByStatus;
-    crashed.close();
+    const atCrash = (await crashed.stats()).outboxByStatus;
+    await crashed.close();
     expect(atCrash, 'all 20 committed, none handed over').to.include({ sent: 0, delivered: 0 });
     expect(atCrash.queued + atCrash.failed).to.equal(20);
     fs.renameSync(`${outbox}-unmounted`, outbox);
@@ -89,20 +89,20 @@ describeShared(`restart with messages in flight (${runtimePackage}, real runtime
     // In order per stay: each stay's STIN arrives before its SLHJ.
     const db = openSqliteStore(store);
     try {
-      const entries = db.outboxByStatus('delivered', 100);
+      const entries = await db.outboxByStatus('delivered', 100);
       const stays = new Map<string, string[]>();
       for (const e of entries) stays.set(e.stayKey, [...(stays.get(e.stayKey) ?? []), e.messageHeaderId]);
       expect(stays.size).to.equal(15);
       const firstArrival = (id: string) => vans.received.findIndex((d) => d.messageHeaderId === id);
       for (const [stay, ids] of stays) {
-        expect(ids.map((id) => db.getOutbox(id)!.advis), stay).to.deep.equal(['STIN', 'SLHJ']);
+        expect(await Promise.all(ids.map(async (id) => (await db.getOutbox(id))!.advis)), stay).to.deep.equal(['STIN', 'SLHJ']);
         expect(firstArrival(ids[0]!), stay).to.be.lessThan(firstArrival(ids[1]!));
       }
       // The proper stop repeated nothing: the advis of stays 10–14 (created last, so last in id order) arrived once each.
       const later = entries.slice(20).map((e) => e.messageHeaderId);
       expect(later.map((id) => byMessage.get(id)!.length)).to.deep.equal(later.map(() => 1));
     } finally {
-      db.close();
+      await db.close();
     }
     expect(advis.log()).not.to.match(/01018000\d\d/);
   });

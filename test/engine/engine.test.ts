@@ -27,19 +27,19 @@ describeShared('advis engine', function () {
   let runtime: AdvisRuntime;
   let clock: Date;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     clock = new Date('2025-03-11T07:00:02Z');
-    runtime = openAdvisRuntime({
+    runtime = await openAdvisRuntime({
       site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }),
-      storeFile: ':memory:',
+      store: ':memory:',
       profiles: medcomPackages(),
       now: () => clock,
     });
   });
-  afterEach(() => runtime.close());
+  afterEach(async () => await runtime.close());
 
-  it('S1: A01 admitted gives a STIN with a report-of-admission request, committed with the stay, the outbox entry and the audit row', () => {
-    const result = runtime.engine.process(adt(A01));
+  it('S1: A01 admitted gives a STIN with a report-of-admission request, committed with the stay, the outbox entry and the audit row', async () => {
+    const result = await runtime.engine.process(adt(A01));
     expect(result.notifications).to.have.length(1);
     const [{ outcome, bundle }] = result.notifications;
     expect(outcome).to.include({ advis: 'STIN', event: 'A01', stayKey: 'V100200|HGH', idempotencyKey: 'EPJ|HGH|MSG-A01-0001' });
@@ -51,23 +51,23 @@ describeShared('advis engine', function () {
     expect(encounter.period).to.deep.equal({ start: '2025-03-11T07:55:00+01:00' });
     expect(bundle.timestamp).to.equal('2025-03-11T08:00:02+01:00');
 
-    const stay = runtime.store.getStay('V100200|HGH')!;
+    const stay = (await runtime.store.getStay('V100200|HGH'))!;
     expect(stay.status).to.equal('admitted');
     expect(stay.sent.map((s) => s.messageHeaderId)).to.deep.equal([outcome.messageHeaderId]);
     expect(stay.provenance).to.have.length(1);
     expect(JSON.stringify(stay)).not.to.include(CPR);
-    const queued = runtime.store.outboxByStay('V100200|HGH');
+    const queued = await runtime.store.outboxByStay('V100200|HGH');
     expect(queued.map((e) => [e.messageHeaderId, e.status])).to.deep.equal([[outcome.messageHeaderId, 'queued']]);
     expect(JSON.parse(queued[0].body)).to.deep.equal(bundle);
-    const audit = runtime.store.audit({});
+    const audit = await runtime.store.audit({});
     expect(audit.map((a) => [a.outcome, a.advis])).to.deep.equal([['advis', 'STIN']]);
     expect(JSON.stringify(audit)).not.to.include(CPR);
   });
 
-  it('S6: A03 home after the STIN gives an SLHJ with period.end, the same episode and both Provenances', () => {
-    const stin = runtime.engine.process(adt(A01)).notifications[0];
+  it('S6: A03 home after the STIN gives an SLHJ with period.end, the same episode and both Provenances', async () => {
+    const stin = (await runtime.engine.process(adt(A01))).notifications[0];
     clock = new Date('2025-03-18T13:00:05Z');
-    const slhj = runtime.engine.process(adt(A03)).notifications[0];
+    const slhj = (await runtime.engine.process(adt(A03))).notifications[0];
     expect(slhj.outcome).to.include({ advis: 'SLHJ', episodeId: stin.outcome.episodeId });
     const encounter = entries<Encounter>(slhj.bundle, 'Encounter')[0];
     expect(encounter.status).to.equal('finished');
@@ -79,49 +79,49 @@ describeShared('advis engine', function () {
       ['discharge-inpatient-home', 'revision'],
     ]);
     expect(provenance[1].entity![0].what.reference).to.equal(`MessageHeader/${stin.outcome.messageHeaderId}`);
-    expect(runtime.store.getStay('V100200|HGH')!.status).to.equal('finished');
-    expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+    expect((await runtime.store.getStay('V100200|HGH'))!.status).to.equal('finished');
+    expect((await runtime.store.outboxByStay('V100200|HGH')).map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
   });
 
-  it('finds a patient\'s stays by HMAC-SHA256 of the CPR number under the site\'s secret, as stores already written hold them', () => {
-    runtime.close();
-    runtime = openAdvisRuntime({
+  it('finds a patient\'s stays by HMAC-SHA256 of the CPR number under the site\'s secret, as stores already written hold them', async () => {
+    await runtime.close();
+    runtime = await openAdvisRuntime({
       site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }),
-      storeFile: ':memory:',
+      store: ':memory:',
       profiles: medcomPackages(),
       patientKeySecret: 'a site secret æøå',
       now: () => clock,
     });
-    runtime.engine.process(adt(A01));
+    await runtime.engine.process(adt(A01));
     const expected = createHmac('sha256', 'a site secret æøå').update(CPR).digest('hex');
-    expect(runtime.store.getStay('V100200|HGH')!.patientKey).to.equal(expected);
-    expect(runtime.store.staysOfPatient(expected).map((s) => s.key)).to.deep.equal(['V100200|HGH']);
+    expect((await runtime.store.getStay('V100200|HGH'))!.patientKey).to.equal(expected);
+    expect((await runtime.store.staysOfPatient(expected)).map((s) => s.key)).to.deep.equal(['V100200|HGH']);
   });
 
-  it('replays a repeated ADT message: same outcome, no second advis, nothing new in the outbox', () => {
-    const first = runtime.engine.process(adt(A01));
-    const again = runtime.engine.process(adt(A01));
+  it('replays a repeated ADT message: same outcome, no second advis, nothing new in the outbox', async () => {
+    const first = await runtime.engine.process(adt(A01));
+    const again = await runtime.engine.process(adt(A01));
     expect(again.notifications).to.deep.equal([]);
     expect(again.outcomes).to.deep.equal([{ ...first.outcomes[0], replayed: true }]);
-    expect(runtime.store.outboxByStay('V100200|HGH')).to.have.length(1);
+    expect(await runtime.store.outboxByStay('V100200|HGH')).to.have.length(1);
   });
 
-  it('S5 / S.BR17: A03 to a hospice or another hospital gives no SLHJ, and ends the stay', () => {
-    runtime.engine.process(adt(A01));
+  it('S5 / S.BR17: A03 to a hospice or another hospital gives no SLHJ, and ends the stay', async () => {
+    await runtime.engine.process(adt(A01));
     clock = new Date('2025-03-18T13:00:05Z');
-    const result = runtime.engine.process(adt(A03.replace('||01||', '||51||')));
+    const result = await runtime.engine.process(adt(A03.replace('||01||', '||51||')));
     expect(result.outcomes[0]).to.include({ advis: null, reason: 'discharge-to-transfer' });
-    expect(runtime.store.getStay('V100200|HGH')!.status).to.equal('transferred');
+    expect((await runtime.store.getStay('V100200|HGH'))!.status).to.equal('transferred');
   });
 
-  it('S1.A2 / S.BR5: a move to another department of the same hospital gives no advis', () => {
-    runtime.engine.process(adt(A01));
+  it('S1.A2 / S.BR5: a move to another department of the same hospital gives no advis', async () => {
+    await runtime.engine.process(adt(A01));
     const a02 = A01.replace('ADT^A01^ADT_A01', 'ADT^A02^ADT_A02').replace('MSG-A01-0001', 'MSG-A02-0001').replace('HJA^12^3^HGH', 'PSY^1^1^HGH');
-    expect(runtime.engine.process(adt(a02)).outcomes[0]).to.include({ advis: null, reason: 'same-hospital-transfer' });
-    expect(runtime.store.getStay('V100200|HGH')!.department).to.equal('PSY');
+    expect((await runtime.engine.process(adt(a02))).outcomes[0]).to.include({ advis: null, reason: 'same-hospital-transfer' });
+    expect((await runtime.store.getStay('V100200|HGH'))!.department).to.equal('PSY');
   });
 
-  it('gives traceable "no advis" outcomes: no CPR, no Danish address, unknown department held, A03 without a stay', () => {
+  it('gives traceable "no advis" outcomes: no CPR, no Danish address, unknown department held, A03 without a stay', async () => {
     clock = new Date('2025-03-31T00:00:00Z');
     const cases: [string, string, boolean][] = [
       [A01.replace(`${CPR}^^^CPR^CPR`, '010180X005^^^CPR^CPR'), 'no-cpr', false],
@@ -130,44 +130,50 @@ describeShared('advis engine', function () {
       [A03.replace('V100200', 'V999'), 'no-open-stay', false],
     ];
     for (const [text, reason, held] of cases) {
-      const [outcome] = runtime.engine.process(adt(text)).outcomes;
+      const [outcome] = (await runtime.engine.process(adt(text))).outcomes;
       expect(outcome, reason).to.include({ advis: null, reason });
       expect(!!outcome.held, reason).to.equal(held);
     }
-    expect(runtime.store.held().map((h) => h.reason)).to.deep.equal(['unknown-department']);
-    expect(runtime.store.audit({}).map((a) => a.reason)).to.deep.equal(['no-cpr', 'no-danish-address', 'unknown-department', 'no-open-stay']);
+    expect((await runtime.store.held()).map((h) => h.reason)).to.deep.equal(['unknown-department']);
+    expect((await runtime.store.audit({})).map((a) => a.reason)).to.deep.equal(['no-cpr', 'no-danish-address', 'unknown-department', 'no-open-stay']);
   });
 
-  it('decides waiting messages in one batch, each with its own outcome, as if processed one after another', () => {
+  it('decides waiting messages in one batch, each with its own outcome, as if processed one after another', async () => {
     const batches: number[] = [];
-    const batch = runtime.store.batch.bind(runtime.store);
-    runtime.store.batch = (work) => (batches.push(1), batch(work));
+    const transaction = runtime.store.transaction.bind(runtime.store);
+    runtime.store.transaction = (work) => (batches.push(1), transaction(work));
     clock = new Date('2025-03-18T13:00:05Z'); // after the A03's discharge
-    const results = runtime.engine.processBatch([adt(A01), adt(A01), adt(A03)]);
+    const results = await runtime.engine.processBatch([adt(A01), adt(A01), adt(A03)]);
     expect(batches).to.have.length(1);
     expect(results.map((r) => r.ok && r.result.outcomes.map((o) => [o.advis, !!o.replayed]))).to.deep.equal([[['STIN', false]], [['STIN', true]], [['SLHJ', false]]]);
-    expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
-    expect(runtime.store.getStay('V100200|HGH')!.status).to.equal('finished');
+    expect((await runtime.store.outboxByStay('V100200|HGH')).map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+    expect((await runtime.store.getStay('V100200|HGH'))!.status).to.equal('finished');
   });
 
-  it('falls back to one message at a time when one of a batch fails, so the others are not lost', () => {
+  it('falls back to one message at a time when one of a batch fails, so the others are not lost', async () => {
     const noName = A01.replace('|Hansen^Jens|', '||').replace('MSG-A01-0001', 'MSG-BAD').replace('V100200', 'V7');
     clock = new Date('2025-03-18T13:00:05Z');
-    const results = runtime.engine.processBatch([adt(A01), adt(noName), adt(A03)]);
+    const results = await runtime.engine.processBatch([adt(A01), adt(noName), adt(A03)]);
     expect(results.map((r) => r.ok)).to.deep.equal([true, false, true]);
     expect(!results[1].ok && results[1].error).to.be.instanceOf(InvalidNotificationError);
-    expect(runtime.store.outboxByStay('V100200|HGH').map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
-    expect(runtime.store.getProcessed('EPJ|HGH|MSG-BAD')).to.equal(undefined);
-    expect(runtime.store.audit({ outcome: 'error' })).to.have.length(1);
+    expect((await runtime.store.outboxByStay('V100200|HGH')).map((e) => e.advis)).to.deep.equal(['STIN', 'SLHJ']);
+    expect(await runtime.store.getProcessed('EPJ|HGH|MSG-BAD')).to.equal(undefined);
+    expect(await runtime.store.audit({ outcome: 'error' })).to.have.length(1);
   });
 
-  it('refuses to send a Bundle that is not valid and commits nothing of it', () => {
+  it('refuses to send a Bundle that is not valid and commits nothing of it', async () => {
     const noName = A01.replace('|Hansen^Jens|', '||');
-    expect(() => runtime.engine.process(adt(noName))).to.throw(InvalidNotificationError, /name\[0\]\.family/);
-    expect(runtime.store.getStay('V100200|HGH')).to.equal(undefined);
-    expect(runtime.store.outboxByStay('V100200|HGH')).to.deep.equal([]);
-    expect(runtime.store.getProcessed('EPJ|HGH|MSG-A01-0001')).to.equal(undefined);
+    const error = await runtime.engine.process(adt(noName)).then(
+      () => expect.fail('an invalid Bundle was accepted'),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(InvalidNotificationError).with.property('message').match(/name\[0\]\.family/);
+    // Only the refusal is recorded, in a commit of its own after the decision was undone.
+    expect((await runtime.store.audit()).map((a) => [a.outcome, a.advis])).to.deep.equal([['error', 'STIN']]);
+    expect(await runtime.store.getStay('V100200|HGH')).to.equal(undefined);
+    expect(await runtime.store.outboxByStay('V100200|HGH')).to.deep.equal([]);
+    expect(await runtime.store.getProcessed('EPJ|HGH|MSG-A01-0001')).to.equal(undefined);
     // The EPR resends after the negative ACK; once the data is right the advis goes out.
-    expect(runtime.engine.process(adt(A01)).notifications).to.have.length(1);
+    expect((await runtime.engine.process(adt(A01))).notifications).to.have.length(1);
   });
 });

@@ -120,15 +120,15 @@ describeShared('profile walk against the Medplum oracle', function () {
     }
   });
 
-  it('agrees on the Bundles the engine builds', () => {
-    const runtime = openAdvisRuntime({ site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }), storeFile: ':memory:', profiles: medcomPackages(), now: () => new Date('2025-03-18T13:00:05Z') });
+  it('agrees on the Bundles the engine builds', async () => {
+    const runtime = await openAdvisRuntime({ site: readSiteSource({ file: path.join(process.cwd(), 'flows', 'region.site.json') }), store: ':memory:', profiles: medcomPackages(), now: () => new Date('2025-03-18T13:00:05Z') });
     try {
       const fixture = (name: string) => fs.readFileSync(path.join(process.cwd(), 'test', 'fixtures', 'adt', name), 'utf8');
       const bundles: Bundle[] = [];
       for (const text of [fixture('A01_admitted.hl7'), fixture('A03_home.hl7')]) {
         const parsed = parseAdt(text);
         if (!parsed.ok) throw parsed.error;
-        bundles.push(...runtime.engine.process(parsed.adt).notifications.map((n) => n.bundle));
+        bundles.push(...(await runtime.engine.process(parsed.adt)).notifications.map((n) => n.bundle));
       }
       expect(bundles).to.have.length(2);
       for (const bundle of bundles) {
@@ -136,7 +136,7 @@ describeShared('profile walk against the Medplum oracle', function () {
         expect(errors(oracle, bundle)).to.deep.equal([]);
       }
     } finally {
-      runtime.close();
+      await runtime.close();
     }
   });
 

@@ -90,10 +90,10 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
 
   it('decides messages that wait together with one commit; a bad one goes to Catch and the others still go out', async () => {
     await helper.load(allNodes, flow({}));
-    const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+    const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
     let batches = 0;
-    const batch = store.batch.bind(store);
-    store.batch = (work) => (batches++, batch(work));
+    const transaction = store.transaction.bind(store);
+    store.transaction = (work) => (batches++, transaction(work));
     const out = receive('out', 2);
     const caught = receive('caught', 1);
     const adt = (text: string) => {
@@ -195,7 +195,7 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     const out = receive('out', 1);
     helper.getNode('parse1').receive({ payload: A01 });
     await out;
-    const stay = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store.getStay('V100200|HGH')!;
+    const stay = (await (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store.getStay('V100200|HGH'))!;
     expect(stay.patientKey).to.equal(createHmac('sha256', 'region-secret').update(CPR).digest('hex'));
   });
 });

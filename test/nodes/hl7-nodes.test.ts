@@ -59,18 +59,18 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
   it('hl7 in → adt parse → advis → hl7 response: the AA arrives only once the advis is in the store', async () => {
     const port = await freePort();
     await helper.load(hl7Nodes, advisFlow(port));
-    const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
+    const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
     const sender = await epr(port);
     try {
       const a01 = fixture('A01_admitted.hl7');
       const result = await sendWhenListening(sender, a01);
       // Read the store the moment the ACK is in: the outbox entry must already be there.
-      const outbox = store.outboxByStay('V100200|HGH');
+      const outbox = await store.outboxByStay('V100200|HGH');
       expect([result.code, result.controlId]).to.deep.equal(['AA', parseHl7(a01).get('MSH', 10)]);
       expect(outbox.map((e) => e.advis)).to.deep.equal(['STIN']);
       // The same message again: replayed (no second advis), and still acknowledged.
       expect((await sender.send(a01)).code).to.equal('AA');
-      expect(store.outboxByStay('V100200|HGH')).to.have.length(1);
+      expect(await store.outboxByStay('V100200|HGH')).to.have.length(1);
     } finally {
       await sender.close();
     }
@@ -88,7 +88,7 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
       expect(refused.text).to.match(/EVN-2/);
       expect(parseHl7(refused.ack).get('ERR', 2)).to.match(/EVN/);
       // Break the engine: the advis node's store is closed under it.
-      (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store.close();
+      await (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store.close();
       const failed = await sender.send(fixture('A03_home.hl7'));
       expect(failed.code).to.equal('AE');
       expect(failed.text).to.match(/^the message was not processed: /);

@@ -97,8 +97,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     await events.until(is('acknowledged', 'ok'));
     expect(events.all.map((m) => m.topic)).to.deep.equal(['queued', 'sent', 'acknowledged']);
     expect(event(events.all[1])).to.include({ messageHeaderId: id, stayKey: 'V100200|HGH', receiverGln: '5790001348120', advis: 'STIN', attempts: 1 });
-    const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
-    expect(store.getOutbox(id)!.status).to.equal('delivered');
+    const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
+    expect((await store.getOutbox(id))!.status).to.equal('delivered');
     expect(JSON.stringify(events.all)).not.to.include(CPR);
     // The status counts the outbox (the test runtime shows catalog keys, not texts).
     const status = helper.getNode('out1').status as unknown as { args: { text?: string; fill?: string }[][] };
@@ -132,8 +132,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       expect(events.all.map((m) => m.topic)).to.deep.equal(['queued', 'sent', 'acknowledged']);
       // The file is moved once the acknowledgement is handled, after the event.
       while (!fs.readdirSync(path.join(inbox, 'processed')).length) await new Promise<void>((resolve) => setImmediate(resolve));
-      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
-      expect(store.getOutbox(id)!.status).to.equal('delivered');
+      const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
+      expect((await store.getOutbox(id))!.status).to.equal('delivered');
       expect(server.logins, 'the sink and the inbox share one connection').to.equal(1);
     } finally {
       await helper.unload();
@@ -225,8 +225,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       setTimeout(answer, 100);
       await stopped;
       const store = openSqliteStore(storeFile);
-      const entries = store.outboxByStatus('queued', 10).concat(store.outboxByStatus('delivered', 10));
-      store.close();
+      const entries = (await store.outboxByStatus('queued', 10)).concat(await store.outboxByStatus('delivered', 10));
+      await store.close();
       expect(entries.map((e) => [e.status, e.attempts]), 'the answer that came during the stop is recorded').to.deep.equal([['delivered', 1]]);
     } finally {
       await receiver.close();
@@ -278,8 +278,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       const bundleIds = events.all.filter((m) => m.topic === 'sent' || m.topic === 'resent').map((m) => event(m).bundleId);
       expect(new Set(bundleIds).size, 'each transmission has its own Bundle.id').to.equal(3);
       expect(fs.readdirSync(vans.outbox).filter((f) => f.endsWith('.xml'))).to.have.length(3);
-      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
-      expect(store.getOutbox(event(failed).messageHeaderId)!.status).to.equal('dead');
+      const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
+      expect((await store.getOutbox(event(failed).messageHeaderId))!.status).to.equal('dead');
     });
 
     it('a blank max resends is MedCom\'s 3', async () => {
@@ -300,8 +300,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       const events = collect('events');
       helper.getNode('parse1').receive({ payload: A01 });
       const sent = event(await events.until(is('sent')));
-      const store = (helper.getNode('site1') as unknown as AdvisSiteNode).runtime().store;
-      const entry = store.getOutbox(sent.messageHeaderId)!;
+      const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
+      const entry = (await store.getOutbox(sent.messageHeaderId))!;
       expect(entry.status).to.equal('sent');
       expect(Date.parse(entry.nextAttemptAt) - Date.parse(sent.at)).to.equal(30 * 60_000);
     });

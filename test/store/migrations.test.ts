@@ -52,48 +52,48 @@ describe('store schema migrations', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Opens the file with these migrations, leaves a mark in the audit trail, closes it; returns which migrations ran. */
-  function openOnce(migrations: readonly Migration[], mark: string): number[] {
+  async function openOnce(migrations: readonly Migration[], mark: string): Promise<number[]> {
     const ran: number[] = [];
     const store = openSqliteStore(file, { migrations: counted(migrations, ran) });
-    store.commit({ audit: [{ at: AT, outcome: 'none', idempotencyKey: mark }] });
-    store.close();
+    await store.commit({ audit: [{ at: AT, outcome: 'none', idempotencyKey: mark }] });
+    await store.close();
     return ran;
   }
 
-  it('creates a new file at the latest version and applies no migration twice on reopening', () => {
-    expect(openOnce(MIGRATIONS, 'first')).to.deep.equal(MIGRATIONS.map((m) => m.version));
-    expect(openOnce(MIGRATIONS, 'second')).to.deep.equal([]);
+  it('creates a new file at the latest version and applies no migration twice on reopening', async () => {
+    expect(await openOnce(MIGRATIONS, 'first')).to.deep.equal(MIGRATIONS.map((m) => m.version));
+    expect(await openOnce(MIGRATIONS, 'second')).to.deep.equal([]);
     expect(userVersion(file)).to.equal(MIGRATIONS.length);
   });
 
-  it('upgrades a file created by an earlier version when a migration is appended, keeping its data', () => {
-    openOnce(MIGRATIONS, 'written before');
+  it('upgrades a file created by an earlier version when a migration is appended, keeping its data', async () => {
+    await openOnce(MIGRATIONS, 'written before');
     expect(userVersion(file)).to.equal(MIGRATIONS.length);
 
-    expect(openOnce([...MIGRATIONS, addNoteColumn], 'written after')).to.deep.equal([NEXT]);
+    expect(await openOnce([...MIGRATIONS, addNoteColumn], 'written after')).to.deep.equal([NEXT]);
     expect(userVersion(file)).to.equal(NEXT);
     expect(columns(file, 'stays')).to.include('note');
-    expect(openOnce([...MIGRATIONS, addNoteColumn], 'again after')).to.deep.equal([]);
+    expect(await openOnce([...MIGRATIONS, addNoteColumn], 'again after')).to.deep.equal([]);
 
     const store = openSqliteStore(file, { migrations: [...MIGRATIONS, addNoteColumn] });
     try {
-      expect(store.audit().map((a) => a.idempotencyKey)).to.deep.equal(['written before', 'written after', 'again after']);
-      expect(store.stats().schemaVersion).to.equal(NEXT);
+      expect((await store.audit()).map((a) => a.idempotencyKey)).to.deep.equal(['written before', 'written after', 'again after']);
+      expect((await store.stats()).schemaVersion).to.equal(NEXT);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('refuses a file written by a newer engine, and leaves it untouched', () => {
-    openOnce([...MIGRATIONS, addNoteColumn], 'newer');
+  it('refuses a file written by a newer engine, and leaves it untouched', async () => {
+    await openOnce([...MIGRATIONS, addNoteColumn], 'newer');
     expect(() => openSqliteStore(file))
       .to.throw(StoreError, new RegExp(`schema version ${NEXT}, but this version of the engine knows only up to ${MIGRATIONS.length}`))
       .with.property('code', 'newer-schema');
     expect(userVersion(file)).to.equal(NEXT);
   });
 
-  it('leaves the file at its version when a migration fails part-way', () => {
-    openOnce(MIGRATIONS, 'before');
+  it('leaves the file at its version when a migration fails part-way', async () => {
+    await openOnce(MIGRATIONS, 'before');
     const halfDone: Migration = {
       version: NEXT,
       description: 'test only: fails after its first step',
@@ -115,7 +115,7 @@ describe('store schema migrations', () => {
     expect(() => openSqliteStore(file, { migrations: [...MIGRATIONS, { ...addNoteColumn, version: NEXT + 1 }] })).to.throw(/numbered 1, 2, 3/);
   });
 
-  it('version 2: an outbox written at version 1 keeps its bodies, gets a network failure count of 0 and is found by Bundle.id', () => {
+  it('version 2: an outbox written at version 1 keeps its bodies, gets a network failure count of 0 and is found by Bundle.id', async () => {
     // A file as version 1 of the engine left it (this engine's statements need the new column, so not opened by it).
     const db = new Database(file);
     MIGRATIONS[0].up(db);
@@ -126,12 +126,12 @@ describe('store schema migrations', () => {
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect(store.getOutbox('M1')).to.include({ bundleId: 'B1', status: 'failed', networkFailures: 0, body: '{"resourceType":"Bundle"}' });
+      expect(await store.getOutbox('M1')).to.include({ bundleId: 'B1', status: 'failed', networkFailures: 0, body: '{"resourceType":"Bundle"}' });
       expect(columns(file, 'outbox')).not.to.include('body');
-      expect(store.outboxByBundleId('B1')?.messageHeaderId).to.equal('M1');
-      expect(store.outboxByBundleId('B2')).to.equal(undefined);
+      expect((await store.outboxByBundleId('B1'))?.messageHeaderId).to.equal('M1');
+      expect(await store.outboxByBundleId('B2')).to.equal(undefined);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -1,6 +1,8 @@
-// The advis store: every kind of record round-trips, a change commits whole or not at all, the outbox hands the
-// delivery worker one message per stay in order, and a file-backed store is durable, configured for durability and
-// free of CPR numbers where it promises to be.
+// The advis store contract, run against both stores: every kind of record round-trips, a change commits whole or not
+// at all, a transaction's commits are savepoints, the outbox hands out one message per stay in order and never the
+// same one to two claimants, locks serialise two connections, secrets agree. Then the SQLite file on its own: durable,
+// configured for durability and free of CPR numbers where it promises to be. PostgreSQL runs on a throw-away server
+// (test/support/postgres.ts); on CI it may not be missing.
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { createHmac } from 'node:crypto';
@@ -8,13 +10,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StayState } from '../../lib/advis/types';
+import { describeNeeding } from '../support/shared';
+import { PG_PASSWORD, postgresMissing, startPostgres, type TestPostgres } from '../support/postgres';
 import {
   MIGRATIONS,
+  POSTGRES_MIGRATIONS,
   openMemoryStore,
   openSqliteStore,
   StoreError,
+  openStore,
   type AdvisStore,
   type NewOutboxEntry,
+  type OutboxClaim,
   type OutboxStatus,
   type StoreChange,
   type StoreErrorCode,
@@ -79,9 +86,9 @@ function outbox(messageHeaderId: string, stayKey: string, createdAt = '2025-03-1
 }
 
 /** The StoreError code a call fails with; fails the test if it succeeds or throws something else. */
-function storeErrorCode(call: () => unknown): StoreErrorCode {
+async function storeErrorCode(call: () => unknown): Promise<StoreErrorCode> {
   try {
-    call();
+    await call();
   } catch (error) {
     expect(error).to.be.instanceOf(StoreError);
     return (error as StoreError).code;
@@ -91,46 +98,51 @@ function storeErrorCode(call: () => unknown): StoreErrorCode {
 
 const at = (minute: number): string => new Date(Date.UTC(2025, 2, 11, 7, minute)).toISOString();
 
-describe('advis store', () => {
+const CLAIM: OutboxClaim = { owner: 'worker-a', leaseMs: 60_000 };
+
+/** The contract, for a store opened by `open` (each call: the same database, a new connection). */
+function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => Promise<AdvisStore>>): void {
   let store: AdvisStore;
-  beforeEach(() => {
-    store = openMemoryStore();
+  let open: () => Promise<AdvisStore>;
+  beforeEach(async () => {
+    open = await fresh();
+    store = await open();
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   describe('records', () => {
-    it('stores a stay by key and finds a patient\'s stays, open or ended', () => {
+    it('stores a stay by key and finds a patient\'s stays, open or ended', async () => {
       const admitted = stay('V1|HGH');
       const finished = stay('V2|RH', { hospital: 'RH', status: 'finished' });
       const otherPatient = stay('V3|HGH', { patientKey: 'another-patient' });
-      store.commit({ stays: [admitted, finished, otherPatient] });
+      await store.commit({ stays: [admitted, finished, otherPatient] });
 
-      expect(store.getStay('V1|HGH')).to.deep.equal(admitted);
-      expect(store.getStay('V9|HGH')).to.equal(undefined);
-      expect(store.staysOfPatient(PATIENT_KEY).map((s) => s.key)).to.deep.equal(['V1|HGH', 'V2|RH']);
-      expect(store.staysOfPatient(PATIENT_KEY, { open: true }).map((s) => s.key)).to.deep.equal(['V1|HGH']);
-      expect(store.staysOfPatient(PATIENT_KEY, { open: false }).map((s) => s.key)).to.deep.equal(['V2|RH']);
+      expect(await store.getStay('V1|HGH')).to.deep.equal(admitted);
+      expect(await store.getStay('V9|HGH')).to.equal(undefined);
+      expect((await store.staysOfPatient(PATIENT_KEY)).map((s) => s.key)).to.deep.equal(['V1|HGH', 'V2|RH']);
+      expect((await store.staysOfPatient(PATIENT_KEY, { open: true })).map((s) => s.key)).to.deep.equal(['V1|HGH']);
+      expect((await store.staysOfPatient(PATIENT_KEY, { open: false })).map((s) => s.key)).to.deep.equal(['V2|RH']);
 
       // An upsert replaces the state and moves the stay between open and ended.
-      store.commit({ stays: [{ ...admitted, status: 'cancelled', department: 'PSY' }] });
-      expect(store.getStay('V1|HGH')).to.include({ status: 'cancelled', department: 'PSY' });
-      expect(store.staysOfPatient(PATIENT_KEY, { open: true })).to.deep.equal([]);
+      await store.commit({ stays: [{ ...admitted, status: 'cancelled', department: 'PSY' }] });
+      expect(await store.getStay('V1|HGH')).to.include({ status: 'cancelled', department: 'PSY' });
+      expect(await store.staysOfPatient(PATIENT_KEY, { open: true })).to.deep.equal([]);
     });
 
-    it('stores the outcome of a processed ADT message for replay', () => {
+    it('stores the outcome of a processed ADT message for replay', async () => {
       const outcome = { outcomes: [{ advis: 'STIN', stayKey: 'V1|HGH', receiver: RECEIVER }] };
-      store.commit({ processed: { key: 'EPJ|HGH|MSG-1', outcome, at: '2025-03-11T08:00:02+01:00' } });
-      expect(store.getProcessed<typeof outcome>('EPJ|HGH|MSG-1')).to.deep.equal({
+      await store.commit({ processed: { key: 'EPJ|HGH|MSG-1', outcome, at: '2025-03-11T08:00:02+01:00' } });
+      expect(await store.getProcessed<typeof outcome>('EPJ|HGH|MSG-1')).to.deep.equal({
         key: 'EPJ|HGH|MSG-1',
         outcome,
         at: '2025-03-11T07:00:02.000Z',
       });
-      expect(store.getProcessed('EPJ|HGH|MSG-2')).to.equal(undefined);
+      expect(await store.getProcessed('EPJ|HGH|MSG-2')).to.equal(undefined);
     });
 
-    it('queues outgoing messages and records their delivery, including a resend with a new Bundle.id', () => {
-      store.commit({ stays: [stay('V1|HGH')], outbox: [outbox('M1', 'V1|HGH'), { ...outbox('M2', 'V1|HGH'), advis: 'SLHJ' }] });
-      const queued = store.getOutbox('M1')!;
+    it('queues outgoing messages and records their delivery, including a resend with a new Bundle.id', async () => {
+      await store.commit({ stays: [stay('V1|HGH')], outbox: [outbox('M1', 'V1|HGH'), { ...outbox('M2', 'V1|HGH'), advis: 'SLHJ' }] });
+      const queued = (await store.getOutbox('M1'))!;
       expect(queued).to.deep.equal({
         ...outbox('M1', 'V1|HGH'),
         id: queued.id,
@@ -140,15 +152,15 @@ describe('advis store', () => {
         nextAttemptAt: '2025-03-11T07:00:00.000Z',
         lastError: null,
       });
-      expect(store.outboxByStay('V1|HGH').map((e) => [e.messageHeaderId, e.advis])).to.deep.equal([['M1', 'STIN'], ['M2', 'SLHJ']]);
-      expect(store.getOutbox('M9')).to.equal(undefined);
+      expect((await store.outboxByStay('V1|HGH')).map((e) => [e.messageHeaderId, e.advis])).to.deep.equal([['M1', 'STIN'], ['M2', 'SLHJ']]);
+      expect(await store.getOutbox('M9')).to.equal(undefined);
 
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' }] });
-      expect(store.getOutbox('M1')).to.include({ status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' });
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' }] });
+      expect(await store.getOutbox('M1')).to.include({ status: 'failed', attempts: 1, networkFailures: 2, nextAttemptAt: at(5), lastError: 'connection refused' });
 
       const resentBody = JSON.stringify({ resourceType: 'Bundle', id: 'bundle-M1-resend' });
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'sent', attempts: 2, lastError: null, resend: { bundleId: 'bundle-M1-resend', body: resentBody } }] });
-      expect(store.getOutbox('M1')).to.include({
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'M1', status: 'sent', attempts: 2, lastError: null, resend: { bundleId: 'bundle-M1-resend', body: resentBody } }] });
+      expect(await store.getOutbox('M1')).to.include({
         status: 'sent',
         attempts: 2,
         nextAttemptAt: at(5),
@@ -159,60 +171,60 @@ describe('advis store', () => {
         networkFailures: 2,
       });
       // A VANS receipt names the transmission's envelope, whose id is the Bundle.id: only the latest one is found.
-      expect(store.outboxByBundleId('bundle-M1-resend')?.messageHeaderId).to.equal('M1');
-      expect(store.outboxByBundleId(outbox('M1', 'V1|HGH').bundleId)).to.equal(undefined);
+      expect((await store.outboxByBundleId('bundle-M1-resend'))?.messageHeaderId).to.equal('M1');
+      expect(await store.outboxByBundleId(outbox('M1', 'V1|HGH').bundleId)).to.equal(undefined);
 
-      expect(store.outboxByStatus('sent').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
-      expect(store.outboxByStatus('queued').map((e) => e.messageHeaderId)).to.deep.equal(['M2']);
-      expect(store.outboxByStatus('queued', 0)).to.deep.equal([]);
-      expect(['queued', 'failed', 'sent', 'delivered', 'dead'].map((status) => store.countOutbox(status as OutboxStatus))).to.deep.equal([1, 0, 1, 0, 0]);
+      expect((await store.outboxByStatus('sent')).map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
+      expect((await store.outboxByStatus('queued')).map((e) => e.messageHeaderId)).to.deep.equal(['M2']);
+      expect(await store.outboxByStatus('queued', 0)).to.deep.equal([]);
+      expect(await Promise.all(['queued', 'failed', 'sent', 'delivered', 'dead'].map((status) => store.countOutbox(status as OutboxStatus)))).to.deep.equal([1, 0, 1, 0, 0]);
     });
 
-    it('keeps deferred events until they are due and removes them in the commit that processes them', () => {
+    it('keeps deferred events until they are due and removes them in the commit that processes them', async () => {
       const payload = { event: 'A05', patient: { cpr: CPR } };
-      store.commit({
+      await store.commit({
         deferredAdd: [
           { idempotencyKey: 'K-late', stayKey: 'V2|HGH', dueAt: at(30), payload, createdAt: at(0) },
           { idempotencyKey: 'K-soon', stayKey: null, dueAt: '2025-03-11T08:10:00+01:00', payload, createdAt: at(0) },
         ],
       });
-      expect(store.dueDeferred(new Date(at(9)), 10)).to.deep.equal([]);
-      const due = store.dueDeferred<typeof payload>(new Date(at(30)), 10);
+      expect(await store.dueDeferred(new Date(at(9)), 10)).to.deep.equal([]);
+      const due = await store.dueDeferred<typeof payload>(new Date(at(30)), 10);
       expect(due.map((d) => [d.idempotencyKey, d.stayKey, d.dueAt])).to.deep.equal([
         ['K-soon', null, at(10)],
         ['K-late', 'V2|HGH', at(30)],
       ]);
       expect(due[0]).to.deep.include({ payload, createdAt: at(0) });
-      expect(store.dueDeferred(new Date(at(30)), 1)).to.have.length(1);
+      expect(await store.dueDeferred(new Date(at(30)), 1)).to.have.length(1);
 
-      store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(31), outcome: 'deferred', idempotencyKey: 'K-soon' }] });
-      expect(store.dueDeferred(new Date(at(30)), 10).map((d) => d.idempotencyKey)).to.deep.equal(['K-late']);
+      await store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(31), outcome: 'deferred', idempotencyKey: 'K-soon' }] });
+      expect((await store.dueDeferred(new Date(at(30)), 10)).map((d) => d.idempotencyKey)).to.deep.equal(['K-late']);
       // A second worker that processed the same event must not commit its outcome.
-      expect(storeErrorCode(() => store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(32), outcome: 'advis' }] }))).to.equal('not-found');
-      expect(store.audit().map((a) => a.outcome)).to.deep.equal(['deferred']);
+      expect(await storeErrorCode(() => store.commit({ deferredRemove: [due[0].id], audit: [{ at: at(32), outcome: 'advis' }] }))).to.equal('not-found');
+      expect((await store.audit()).map((a) => a.outcome)).to.deep.equal(['deferred']);
     });
 
-    it('keeps held outcomes with their reason until released', () => {
+    it('keeps held outcomes with their reason until released', async () => {
       const payload = { event: 'A01', visit: { stayKey: 'V1|HGH' } };
-      store.commit({
+      await store.commit({
         heldAdd: [
           { idempotencyKey: 'K1', reason: 'unknown-department', payload, createdAt: at(1) },
           { idempotencyKey: 'K2', reason: 'unknown-municipality', payload, createdAt: at(2) },
         ],
       });
-      const held = store.held<typeof payload>();
+      const held = await store.held<typeof payload>();
       expect(held.map((h) => [h.idempotencyKey, h.reason, h.createdAt])).to.deep.equal([
         ['K1', 'unknown-department', at(1)],
         ['K2', 'unknown-municipality', at(2)],
       ]);
       expect(held[0].payload).to.deep.equal(payload);
-      store.commit({ heldRemove: [held[0].id] });
-      expect(store.held().map((h) => h.idempotencyKey)).to.deep.equal(['K2']);
-      expect(storeErrorCode(() => store.commit({ heldRemove: [held[0].id] }))).to.equal('not-found');
+      await store.commit({ heldRemove: [held[0].id] });
+      expect((await store.held()).map((h) => h.idempotencyKey)).to.deep.equal(['K2']);
+      expect(await storeErrorCode(() => store.commit({ heldRemove: [held[0].id] }))).to.equal('not-found');
     });
 
-    it('keeps an audit trail and lists it by stay, message, outcome, time and in pages', () => {
-      store.commit({
+    it('keeps an audit trail and lists it by stay, message, outcome, time and in pages', async () => {
+      await store.commit({
         audit: [
           { at: at(1), outcome: 'advis', idempotencyKey: 'K1', event: 'A01', stayKey: 'V1|HGH', advis: 'STIN', messageHeaderId: 'M1', receiverGln: RECEIVER.gln },
           { at: at(2), outcome: 'none', idempotencyKey: 'K2', event: 'A08', stayKey: 'V1|HGH', reason: 'nothing-changed' },
@@ -220,7 +232,7 @@ describe('advis store', () => {
           { at: at(4), outcome: 'delivered', stayKey: 'V1|HGH', messageHeaderId: 'M1', receiverGln: RECEIVER.gln },
         ],
       });
-      const all = store.audit();
+      const all = await store.audit();
       expect(all[1]).to.deep.equal({
         id: all[1].id,
         at: at(2),
@@ -234,49 +246,49 @@ describe('advis store', () => {
         receiverGln: null,
         detail: null,
       });
-      const ids = (filter: Parameters<AdvisStore['audit']>[0]) => store.audit(filter).map((a) => a.idempotencyKey ?? a.outcome);
-      expect(ids({ stayKey: 'V1|HGH' })).to.deep.equal(['K1', 'K2', 'delivered']);
-      expect(ids({ messageHeaderId: 'M1' })).to.deep.equal(['K1', 'delivered']);
-      expect(ids({ outcome: 'error' })).to.deep.equal(['K3']);
-      expect(ids({ idempotencyKey: 'K2' })).to.deep.equal(['K2']);
-      expect(ids({ since: new Date(at(3)) })).to.deep.equal(['K3', 'delivered']);
-      expect(ids({ stayKey: 'V1|HGH', since: new Date(at(2)) })).to.deep.equal(['K2', 'delivered']);
-      const firstPage = store.audit({ limit: 2 });
+      const ids = async (filter: Parameters<AdvisStore['audit']>[0]) => (await store.audit(filter)).map((a) => a.idempotencyKey ?? a.outcome);
+      expect(await ids({ stayKey: 'V1|HGH' })).to.deep.equal(['K1', 'K2', 'delivered']);
+      expect(await ids({ messageHeaderId: 'M1' })).to.deep.equal(['K1', 'delivered']);
+      expect(await ids({ outcome: 'error' })).to.deep.equal(['K3']);
+      expect(await ids({ idempotencyKey: 'K2' })).to.deep.equal(['K2']);
+      expect(await ids({ since: new Date(at(3)) })).to.deep.equal(['K3', 'delivered']);
+      expect(await ids({ stayKey: 'V1|HGH', since: new Date(at(2)) })).to.deep.equal(['K2', 'delivered']);
+      const firstPage = await store.audit({ limit: 2 });
       expect(firstPage.map((a) => a.idempotencyKey)).to.deep.equal(['K1', 'K2']);
-      expect(ids({ afterId: firstPage[1].id, limit: 2 })).to.deep.equal(['K3', 'delivered']);
+      expect(await ids({ afterId: firstPage[1].id, limit: 2 })).to.deep.equal(['K3', 'delivered']);
     });
 
-    it('creates a named secret once and returns the same value ever after', () => {
+    it('creates a named secret once and returns the same value ever after', async () => {
       let created = 0;
       const create = () => `secret-${++created}`;
-      expect(store.secret('patient-key', create)).to.equal('secret-1');
-      expect(store.secret('patient-key', create)).to.equal('secret-1');
-      expect(store.secret('other', create)).to.equal('secret-2');
+      expect(await store.secret('patient-key', create)).to.equal('secret-1');
+      expect(await store.secret('patient-key', create)).to.equal('secret-1');
+      expect(await store.secret('other', create)).to.equal('secret-2');
       expect(created).to.equal(2);
     });
 
-    it('keeps the instant of times written with an offset and refuses times without one', () => {
-      store.commit({ audit: [{ at: '2025-07-01T10:00:00+02:00', outcome: 'none' }] });
-      expect(store.audit()[0].at).to.equal('2025-07-01T08:00:00.000Z');
+    it('keeps the instant of times written with an offset and refuses times without one', async () => {
+      await store.commit({ audit: [{ at: '2025-07-01T10:00:00+02:00', outcome: 'none' }] });
+      expect((await store.audit())[0].at).to.equal('2025-07-01T08:00:00.000Z');
       const change: StoreChange = { stays: [stay('V1|HGH')], audit: [{ at: '2025-07-01T10:00:00', outcome: 'none' }] };
-      expect(storeErrorCode(() => store.commit(change))).to.equal('invalid-value');
-      expect(store.getStay('V1|HGH')).to.equal(undefined);
-      expect(storeErrorCode(() => store.nextDue(new Date('not a date'), 1))).to.equal('invalid-value');
+      expect(await storeErrorCode(() => store.commit(change))).to.equal('invalid-value');
+      expect(await store.getStay('V1|HGH')).to.equal(undefined);
+      expect(await storeErrorCode(() => store.claimDue(new Date('not a date'), 1, CLAIM))).to.equal('invalid-value');
     });
 
-    it('counts its rows', () => {
-      store.commit({
+    it('counts its rows', async () => {
+      await store.commit({
         stays: [stay('V1|HGH'), stay('V2|HGH', { status: 'finished' })],
         outbox: [outbox('M1', 'V1|HGH'), outbox('M2', 'V2|HGH')],
         outboxUpdate: [{ messageHeaderId: 'M2', status: 'dead' }],
         processed: { key: 'K1', outcome: {}, at: at(0) },
         audit: [{ at: at(0), outcome: 'advis' }],
       });
-      const stats = store.stats();
+      const stats = await store.stats();
       expect(stats.rows).to.deep.equal({ stays: 2, openStays: 1, processed: 1, outbox: 2, deferred: 0, held: 0, audit: 1 });
       expect(stats.outboxByStatus).to.deep.equal({ queued: 1, sent: 0, delivered: 0, failed: 0, dead: 1 });
-      expect(stats).to.include({ file: ':memory:', schemaVersion: MIGRATIONS.length, walBytes: 0 });
-      expect(stats.bytes).to.be.greaterThan(0);
+      expect(stats).to.include({ kind, location: store.location, schemaVersion: kind === 'sqlite' ? MIGRATIONS.length : POSTGRES_MIGRATIONS.length });
+      expect(store.location).not.to.include(PG_PASSWORD);
     });
   });
 
@@ -290,103 +302,132 @@ describe('advis store', () => {
       audit: [{ at: at(0), outcome: 'advis', idempotencyKey: key }],
     });
 
-    function expectNothingOf(key: string): void {
-      expect(store.getProcessed(key)).to.equal(undefined);
-      expect(store.dueDeferred(new Date(at(59)), 10).filter((d) => d.idempotencyKey === key)).to.deep.equal([]);
-      expect(store.held().filter((h) => h.idempotencyKey === key)).to.deep.equal([]);
-      expect(store.audit({ idempotencyKey: key })).to.deep.equal([]);
+    async function expectNothingOf(key: string): Promise<void> {
+      expect(await store.getProcessed(key)).to.equal(undefined);
+      expect((await store.dueDeferred(new Date(at(59)), 10)).filter((d) => d.idempotencyKey === key)).to.deep.equal([]);
+      expect((await store.held()).filter((h) => h.idempotencyKey === key)).to.deep.equal([]);
+      expect(await store.audit({ idempotencyKey: key })).to.deep.equal([]);
     }
 
-    it('leaves nothing behind when one part fails (a messageHeaderId twice in the outbox)', () => {
-      expect(storeErrorCode(() => store.commit(change('K1', ['M1', 'M1'])))).to.equal('duplicate');
-      expectNothingOf('K1');
-      expect(store.getStay('V1|HGH')).to.equal(undefined);
-      expect(store.outboxByStay('V1|HGH')).to.deep.equal([]);
-      expect(store.stats().rows).to.deep.equal({ stays: 0, openStays: 0, processed: 0, outbox: 0, deferred: 0, held: 0, audit: 0 });
+    it('leaves nothing behind when one part fails (a messageHeaderId twice in the outbox)', async () => {
+      expect(await storeErrorCode(() => store.commit(change('K1', ['M1', 'M1'])))).to.equal('duplicate');
+      await expectNothingOf('K1');
+      expect(await store.getStay('V1|HGH')).to.equal(undefined);
+      expect(await store.outboxByStay('V1|HGH')).to.deep.equal([]);
+      expect((await store.stats()).rows).to.deep.equal({ stays: 0, openStays: 0, processed: 0, outbox: 0, deferred: 0, held: 0, audit: 0 });
     });
 
-    it('commits an idempotency key once: the second change with it fails whole and the first stays as it was', () => {
-      store.commit(change('K1', ['M1']));
-      const error = (() => {
+    it('commits an idempotency key once: the second change with it fails whole and the first stays as it was', async () => {
+      await store.commit(change('K1', ['M1']));
+      const error = await (async () => {
         try {
-          store.commit({ ...change('K1', ['M2']), deferredAdd: [], heldAdd: [] });
+          await store.commit({ ...change('K1', ['M2']), deferredAdd: [], heldAdd: [] });
         } catch (e) {
           return e as StoreError;
         }
       })();
       expect(error).to.be.instanceOf(StoreError);
       expect(error!.code).to.equal('duplicate');
-      expect(error!.message).to.match(/processed\.idempotency_key/);
-      expect(store.getStay('V1|HGH')!.department).to.equal('K1');
-      expect(store.outboxByStay('V1|HGH').map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
-      expect(store.audit({ idempotencyKey: 'K1' })).to.have.length(1);
+      expect(error!.message).to.match(kind === 'sqlite' ? /processed\.idempotency_key/ : /processed_pkey/);
+      expect((await store.getStay('V1|HGH'))!.department).to.equal('K1');
+      expect((await store.outboxByStay('V1|HGH')).map((e) => e.messageHeaderId)).to.deep.equal(['M1']);
+      expect(await store.audit({ idempotencyKey: 'K1' })).to.have.length(1);
     });
 
-    it('refuses a messageHeaderId that is already in the outbox, and an outbox entry for an unknown stay', () => {
-      store.commit(change('K1', ['M1']));
-      expect(storeErrorCode(() => store.commit(change('K2', ['M1'])))).to.equal('duplicate');
-      expectNothingOf('K2');
-      expect(storeErrorCode(() => store.commit({ outbox: [outbox('M3', 'V404|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K3' }] }))).to.equal('constraint');
-      expectNothingOf('K3');
+    it('refuses a messageHeaderId that is already in the outbox, and an outbox entry for an unknown stay', async () => {
+      await store.commit(change('K1', ['M1']));
+      expect(await storeErrorCode(() => store.commit(change('K2', ['M1'])))).to.equal('duplicate');
+      await expectNothingOf('K2');
+      expect(await storeErrorCode(() => store.commit({ outbox: [outbox('M3', 'V404|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K3' }] }))).to.equal('constraint');
+      await expectNothingOf('K3');
     });
 
-    it('batches commits: later ones see earlier ones, a failing commit undoes only itself, a throw undoes the batch', () => {
-      const seen = store.batch(() => {
-        store.commit(change('K1', ['M1']));
-        const visible = store.getProcessed('K1') !== undefined;
-        expect(storeErrorCode(() => store.commit(change('K2', ['M1'])))).to.equal('duplicate');
-        store.commit({ ...change('K3', ['M3']), stays: [] });
+    it('runs a transaction: later commits see earlier ones, a failing commit undoes only itself, a rejection undoes it all', async () => {
+      const seen = await store.transaction(async (tx) => {
+        await tx.commit(change('K1', ['M1']));
+        const visible = (await tx.getProcessed('K1')) !== undefined;
+        expect(await storeErrorCode(() => tx.commit(change('K2', ['M1'])))).to.equal('duplicate');
+        await tx.commit({ ...change('K3', ['M3']), stays: [] });
         return visible;
       });
       expect(seen).to.equal(true);
-      expect(store.outboxByStay('V1|HGH').map((e) => e.messageHeaderId)).to.deep.equal(['M1', 'M3']);
-      expectNothingOf('K2');
+      expect((await store.outboxByStay('V1|HGH')).map((e) => e.messageHeaderId)).to.deep.equal(['M1', 'M3']);
+      await expectNothingOf('K2');
 
-      expect(() =>
-        store.batch(() => {
-          store.commit({ ...change('K4', ['M4']), stays: [] });
-          throw new Error('a later message failed');
-        }),
-      ).to.throw('a later message failed');
-      expectNothingOf('K4');
-      expect(store.getOutbox('M4')).to.equal(undefined);
+      let used: Parameters<Parameters<AdvisStore['transaction']>[0]>[0] | undefined;
+      const failed = store.transaction(async (tx) => {
+        used = tx;
+        await tx.commit({ ...change('K4', ['M4']), stays: [] });
+        throw new Error('a later message failed');
+      });
+      await failed.then(
+        () => expect.fail('the transaction resolved'),
+        (error: Error) => expect(error.message).to.equal('a later message failed'),
+      );
+      await expectNothingOf('K4');
+      expect(await store.getOutbox('M4')).to.equal(undefined);
+      // A transaction kept past its end cannot write outside it.
+      await used!.commit({ audit: [{ at: at(0), outcome: 'none' }] }).then(
+        () => expect.fail('a commit on an ended transaction resolved'),
+        (error: Error) => expect(error.message).to.match(/ended/),
+      );
     });
 
-    it('rolls back everything when an outbox update refers to an unknown message', () => {
-      expect(storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')], outboxUpdate: [{ messageHeaderId: 'M404', status: 'sent' }] }))).to.equal('not-found');
-      expect(store.getStay('V1|HGH')).to.equal(undefined);
+    it('shows a transaction\'s writes to nobody else until it commits', async () => {
+      const other = await open();
+      try {
+        let during: unknown = 'not read';
+        await store.transaction(async (tx) => {
+          await tx.commit({ stays: [stay('V1|HGH')] });
+          // On SQLite the other connection's read waits for the commit (one transaction at a time per file and
+          // process); on PostgreSQL it reads what was committed before. Neither sees the write half-done.
+          if (kind === 'postgres') during = await other.getStay('V1|HGH');
+          else during = undefined;
+        });
+        expect(during).to.equal(undefined);
+        expect(await other.getStay('V1|HGH')).to.deep.equal(stay('V1|HGH'));
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('rolls back everything when an outbox update refers to an unknown message', async () => {
+      expect(await storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')], outboxUpdate: [{ messageHeaderId: 'M404', status: 'sent' }] }))).to.equal('not-found');
+      expect(await store.getStay('V1|HGH')).to.equal(undefined);
     });
   });
 
   describe('delivery order', () => {
-    const heads = (now: string, limit = 10) => store.nextDue(new Date(now), limit).map((e) => e.messageHeaderId);
+    // A new claimant each time, so every call sees every head (a claim would hide them from the next).
+    let claimant = 0;
+    const heads = async (now: string, limit = 10) => (await store.claimDue(new Date(now), limit, { owner: `w${++claimant}`, leaseMs: 0 })).map((e) => e.messageHeaderId);
 
-    beforeEach(() => {
+    beforeEach(async () => {
       // Interleaved creation: A1, B1, A2, B2, A3.
-      store.commit({
+      await store.commit({
         stays: [stay('A|HGH'), stay('B|HGH')],
         outbox: [outbox('A1', 'A|HGH'), outbox('B1', 'B|HGH'), outbox('A2', 'A|HGH'), outbox('B2', 'B|HGH'), outbox('A3', 'A|HGH')],
       });
     });
 
-    it('offers only the oldest waiting message of each stay, oldest stay first', () => {
-      expect(heads(at(0))).to.deep.equal(['A1', 'B1']);
-      expect(heads(at(0), 1)).to.deep.equal(['A1']);
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'delivered' }] });
-      expect(heads(at(0))).to.deep.equal(['B1', 'A2']);
+    it('offers only the oldest waiting message of each stay, oldest stay first', async () => {
+      expect(await heads(at(0))).to.deep.equal(['A1', 'B1']);
+      expect(await heads(at(0), 1)).to.deep.equal(['A1']);
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'delivered' }] });
+      expect(await heads(at(0))).to.deep.equal(['B1', 'A2']);
       // Handed to the network, the next message of the stay may follow without waiting for the acknowledgement.
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'A2', status: 'sent' }, { messageHeaderId: 'B1', status: 'dead' }] });
-      expect(heads(at(0))).to.deep.equal(['B2', 'A3']);
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'A2', status: 'sent' }, { messageHeaderId: 'B1', status: 'dead' }] });
+      expect(await heads(at(0))).to.deep.equal(['B2', 'A3']);
     });
 
-    it('holds a stay back while its head waits for a retry, without holding up other stays', () => {
-      store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'failed', attempts: 1, nextAttemptAt: at(10) }] });
-      expect(heads(at(9))).to.deep.equal(['B1']);
-      expect(heads(at(10))).to.deep.equal(['A1', 'B1']);
+    it('holds a stay back while its head waits for a retry, without holding up other stays', async () => {
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'failed', attempts: 1, nextAttemptAt: at(10) }] });
+      expect(await heads(at(9))).to.deep.equal(['B1']);
+      expect(await heads(at(10))).to.deep.equal(['A1', 'B1']);
     });
 
-    it('lists sent messages whose acknowledgement is overdue, most overdue first, and nothing else', () => {
-      store.commit({
+    it('lists sent messages whose acknowledgement is overdue, most overdue first, and nothing else', async () => {
+      await store.commit({
         outboxUpdate: [
           { messageHeaderId: 'A1', status: 'sent', attempts: 1, nextAttemptAt: at(30) },
           { messageHeaderId: 'B1', status: 'sent', attempts: 1, nextAttemptAt: at(20) },
@@ -394,18 +435,147 @@ describe('advis store', () => {
           { messageHeaderId: 'B2', status: 'delivered', attempts: 1, nextAttemptAt: at(0) },
         ],
       });
-      const overdue = (dueBy: string, limit = 10) => store.awaitingAcknowledgement(new Date(dueBy), limit).map((e) => e.messageHeaderId);
-      expect(overdue(at(19))).to.deep.equal([]);
-      expect(overdue(at(20))).to.deep.equal(['B1']);
-      expect(overdue(at(30))).to.deep.equal(['B1', 'A1']);
-      expect(overdue(at(30), 1)).to.deep.equal(['B1']);
+      const overdue = async (dueBy: string, limit = 10) => (await store.awaitingAcknowledgement(new Date(dueBy), limit)).map((e) => e.messageHeaderId);
+      expect(await overdue(at(19))).to.deep.equal([]);
+      expect(await overdue(at(20))).to.deep.equal(['B1']);
+      expect(await overdue(at(30))).to.deep.equal(['B1', 'A1']);
+      expect(await overdue(at(30), 1)).to.deep.equal(['B1']);
     });
 
-    it('does not offer messages created for later', () => {
-      store.commit({ stays: [stay('C|HGH')], outbox: [{ ...outbox('C1', 'C|HGH'), nextAttemptAt: at(20) }] });
-      expect(heads(at(19))).to.deep.equal(['A1', 'B1']);
-      expect(heads(at(20))).to.deep.equal(['A1', 'B1', 'C1']);
+    it('does not offer messages created for later', async () => {
+      await store.commit({ stays: [stay('C|HGH')], outbox: [{ ...outbox('C1', 'C|HGH'), nextAttemptAt: at(20) }] });
+      expect(await heads(at(19))).to.deep.equal(['A1', 'B1']);
+      expect(await heads(at(20))).to.deep.equal(['A1', 'B1', 'C1']);
     });
+  });
+  describe('several connections on one store', () => {
+    let other: AdvisStore;
+    const B: OutboxClaim = { owner: 'worker-b', leaseMs: 60_000 };
+    const ids = (due: { messageHeaderId: string }[]) => due.map((e) => e.messageHeaderId);
+    beforeEach(async () => {
+      other = await open();
+      await store.commit({
+        stays: [stay('A|HGH'), stay('B|HGH'), stay('C|HGH')],
+        outbox: [outbox('A1', 'A|HGH'), outbox('B1', 'B|HGH'), outbox('C1', 'C|HGH'), outbox('A2', 'A|HGH')],
+      });
+    });
+    afterEach(async () => await other.close());
+
+    it('claims each due message for one claimant, who gets it again while the lease runs, until it runs out', async () => {
+      const now = new Date(at(0));
+      expect(ids(await store.claimDue(now, 2, CLAIM))).to.deep.equal(['A1', 'B1']);
+      expect(ids(await other.claimDue(now, 10, B))).to.deep.equal(['C1']);
+      // A claimant's own claims come back (its sends in flight); nobody else's do, and A2 waits behind A1.
+      expect(ids(await store.claimDue(now, 10, CLAIM))).to.deep.equal(['A1', 'B1']);
+      expect(ids(await other.claimDue(now, 10, B))).to.deep.equal(['C1']);
+      // The claimant died: once its lease has run out, the other takes its messages.
+      expect(ids(await other.claimDue(new Date(now.getTime() + CLAIM.leaseMs), 10, B))).to.deep.equal(['A1', 'B1', 'C1']);
+    });
+
+    it('ends a claim with the entry\'s next status, and offers the stay\'s next message to anyone', async () => {
+      const now = new Date(at(0));
+      await store.claimDue(now, 10, CLAIM);
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'A1', status: 'sent' }, { messageHeaderId: 'B1', status: 'failed', nextAttemptAt: at(0) }] });
+      expect(ids(await other.claimDue(now, 10, B))).to.deep.equal(['B1', 'A2']);
+      // An update without a status (a VANS receipt's note) leaves the claim as it is.
+      await other.commit({ outboxUpdate: [{ messageHeaderId: 'C1', lastError: 'negative receipt' }] });
+      expect(ids(await other.claimDue(now, 10, { owner: 'worker-c', leaseMs: 1 }))).to.deep.equal([]);
+    });
+
+    it('lets only one of two connections commit the same idempotency key', async () => {
+      const write = (by: AdvisStore, name: string) =>
+        by.commit({ processed: { key: 'K1', outcome: { by: name }, at: at(0) }, stays: [stay('V1|HGH', { department: name })] }).then(
+          () => 'committed',
+          (error: StoreError) => error.code,
+        );
+      const results = kind === 'postgres' ? await Promise.all([write(store, 'A'), write(other, 'B')]) : [await write(store, 'A'), await write(other, 'B')];
+      expect([...results].sort()).to.deep.equal(['committed', 'duplicate']);
+      const winner = results[0] === 'committed' ? 'A' : 'B';
+      expect((await other.getProcessed('K1'))!.outcome).to.deep.equal({ by: winner });
+      expect((await store.getStay('V1|HGH'))!.department).to.equal(winner);
+    });
+
+    it('creates a secret once for every connection', async () => {
+      const values = kind === 'postgres'
+        ? await Promise.all([store.secret('patient-key', () => 'from-a'), other.secret('patient-key', () => 'from-b')])
+        : [await store.secret('patient-key', () => 'from-a'), await other.secret('patient-key', () => 'from-b')];
+      expect(values[0]).to.equal(values[1]);
+    });
+
+    if (kind === 'postgres') {
+      it('claims different messages for claimants that ask at the same moment, and all of them between them', async () => {
+        const keys = Array.from({ length: 30 }, (_, i) => `S${i}|HGH`);
+        await store.commit({ stays: keys.map((k) => stay(k)), outbox: keys.map((k) => outbox(`${k}-1`, k)) });
+        const connections = [store, other, await open()];
+        try {
+          const now = new Date(at(0));
+          const claims = await Promise.all(connections.map((c, i) => c.claimDue(now, 12, { owner: `w${i}`, leaseMs: 60_000 })));
+          const all = claims.flatMap(ids);
+          expect(new Set(all).size, 'no message claimed twice').to.equal(all.length);
+          // 33 stay heads (the 30 and A, B, C), room for 36 claims: every head is claimed, each by one.
+          expect(all.length).to.equal(33);
+        } finally {
+          await connections[2].close();
+        }
+      });
+
+      it('serialises transactions that lock the same key, and only those', async () => {
+        const order: string[] = [];
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const first = store.transaction(async (tx) => {
+          await tx.lock('patient:1');
+          locked();
+          order.push('first has the lock');
+          await held;
+          await tx.commit({ stays: [stay('V1|HGH', { department: 'first' })] });
+          order.push('first commits');
+        });
+        await new Promise<void>((resolve) => (locked = resolve));
+        const second = other.transaction(async (tx) => {
+          await tx.lock('patient:1');
+          order.push('second has the lock');
+          // It reads what the first committed before it let go.
+          order.push(`second reads ${(await tx.getStay('V1|HGH'))?.department}`);
+        });
+        const unrelated = other.transaction(async (tx) => {
+          await tx.lock('patient:2');
+          order.push('unrelated has its lock');
+        });
+        await unrelated;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        release();
+        await Promise.all([first, second]);
+        expect(order).to.deep.equal(['first has the lock', 'unrelated has its lock', 'first commits', 'second has the lock', 'second reads first']);
+      });
+    }
+  });
+}
+
+describe('advis store contract: SQLite', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-contract-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  storeContract('sqlite', async () => {
+    const file = path.join(dir, `store-${++n}.db`);
+    return async () => openSqliteStore(file);
+  });
+});
+
+describeNeeding('advis store contract: PostgreSQL', postgresMissing, () => {
+  let server: TestPostgres;
+  before(async function () {
+    this.timeout(60_000);
+    server = await startPostgres();
+  });
+  after(async () => await server?.destroy());
+  storeContract('postgres', async () => {
+    const url = await server.database();
+    return () => openStore(url, { password: PG_PASSWORD });
   });
 });
 
@@ -416,27 +586,27 @@ describe('advis store in a file', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('makes a batch durable as one transaction: another connection sees none of it until the batch returns', () => {
+  it('makes a transaction durable as one: another connection sees none of it until it commits', async () => {
     const file = path.join(dir, 'advis.db');
     const writer = openSqliteStore(file);
-    const reader = openSqliteStore(file);
+    const reader = new Database(file, { readonly: true });
     try {
-      writer.batch(() => {
-        writer.commit({ stays: [stay('V1|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K1' }] });
-        writer.commit({ stays: [stay('V2|HGH')], audit: [{ at: at(1), outcome: 'advis', idempotencyKey: 'K2' }] });
-        expect(reader.getStay('V1|HGH')).to.equal(undefined);
+      await writer.transaction(async (tx) => {
+        await tx.commit({ stays: [stay('V1|HGH')], audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K1' }] });
+        await tx.commit({ stays: [stay('V2|HGH')], audit: [{ at: at(1), outcome: 'advis', idempotencyKey: 'K2' }] });
+        expect(reader.prepare('SELECT count(*) FROM stays').pluck().get()).to.equal(0);
       });
-      expect(reader.audit().map((a) => a.idempotencyKey)).to.deep.equal(['K1', 'K2']);
+      expect(reader.prepare('SELECT idempotency_key FROM audit ORDER BY id').pluck().all()).to.deep.equal(['K1', 'K2']);
     } finally {
-      writer.close();
+      await writer.close();
       reader.close();
     }
   });
 
-  it('creates its directory and keeps every record across close and reopen', () => {
+  it('creates its directory and keeps every record across close and reopen', async () => {
     const file = path.join(dir, 'site', 'data', 'advis.db');
     const first = openSqliteStore(file);
-    first.commit({
+    await first.commit({
       processed: { key: 'K1', outcome: { advis: 'STIN' }, at: at(0) },
       stays: [stay('V1|HGH')],
       outbox: [outbox('M1', 'V1|HGH')],
@@ -444,50 +614,50 @@ describe('advis store in a file', () => {
       heldAdd: [{ idempotencyKey: 'K3', reason: 'unknown-department', payload: { event: 'A01' }, createdAt: at(0) }],
       audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'K1', advis: 'STIN' }],
     });
-    const secret = first.secret('patient-key', () => 'abc');
-    first.close();
+    const secret = await first.secret('patient-key', () => 'abc');
+    await first.close();
 
     const second = openSqliteStore(file);
     try {
-      expect(second.getProcessed('K1')!.outcome).to.deep.equal({ advis: 'STIN' });
-      expect(second.getStay('V1|HGH')).to.deep.equal(stay('V1|HGH'));
-      expect(second.getOutbox('M1')).to.include({ status: 'queued', stayKey: 'V1|HGH', body: outbox('M1', 'V1|HGH').body });
-      expect(second.dueDeferred(new Date(at(10)), 10).map((d) => d.payload)).to.deep.equal([{ event: 'A05' }]);
-      expect(second.held().map((h) => h.reason)).to.deep.equal(['unknown-department']);
-      expect(second.audit().map((a) => a.advis)).to.deep.equal(['STIN']);
-      expect(second.secret('patient-key', () => 'a different value')).to.equal(secret);
-      expect(second.stats()).to.include({ file, schemaVersion: MIGRATIONS.length });
+      expect((await second.getProcessed('K1'))!.outcome).to.deep.equal({ advis: 'STIN' });
+      expect(await second.getStay('V1|HGH')).to.deep.equal(stay('V1|HGH'));
+      expect(await second.getOutbox('M1')).to.include({ status: 'queued', stayKey: 'V1|HGH', body: outbox('M1', 'V1|HGH').body });
+      expect((await second.dueDeferred(new Date(at(10)), 10)).map((d) => d.payload)).to.deep.equal([{ event: 'A05' }]);
+      expect((await second.held()).map((h) => h.reason)).to.deep.equal(['unknown-department']);
+      expect((await second.audit()).map((a) => a.advis)).to.deep.equal(['STIN']);
+      expect(await second.secret('patient-key', () => 'a different value')).to.equal(secret);
+      expect(await second.stats()).to.include({ kind: 'sqlite', location: file, schemaVersion: MIGRATIONS.length });
     } finally {
-      second.close();
+      await second.close();
     }
   });
 
-  it('runs with write-ahead logging, synchronous=FULL, foreign keys and a busy timeout', () => {
+  it('runs with write-ahead logging, synchronous=FULL, foreign keys and a busy timeout', async () => {
     const file = path.join(dir, 'advis.db');
     const store = openSqliteStore(file, { busyTimeoutMs: 1234 });
     try {
-      expect(store.stats().settings).to.deep.equal({ journalMode: 'wal', synchronous: 'FULL', foreignKeys: true, busyTimeoutMs: 1234 });
+      expect((await store.stats()).sqlite!.settings).to.deep.equal({ journalMode: 'wal', synchronous: 'FULL', foreignKeys: true, busyTimeoutMs: 1234 });
     } finally {
-      store.close();
+      await store.close();
     }
     const memory = openMemoryStore();
-    expect(memory.stats().settings).to.include({ synchronous: 'FULL', foreignKeys: true });
-    memory.close();
+    expect((await memory.stats()).sqlite!.settings).to.include({ synchronous: 'FULL', foreignKeys: true });
+    await memory.close();
     // WAL is a property of the file: another connection sees it too.
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
     raw.close();
   });
 
-  it('keeps the CPR number out of the stays table: a patient is found by a keyed hash', () => {
+  it('keeps the CPR number out of the stays table: a patient is found by a keyed hash', async () => {
     const file = path.join(dir, 'advis.db');
     const store = openSqliteStore(file);
-    store.commit({
+    await store.commit({
       stays: [stay('V100200|HGH'), stay('V100300|RH', { hospital: 'RH', status: 'finished' })],
       audit: [{ at: at(0), outcome: 'advis', idempotencyKey: 'EPJ|HGH|MSG-A01-0001', event: 'A01', stayKey: 'V100200|HGH', advis: 'STIN', receiverGln: RECEIVER.gln }],
     });
-    expect(store.staysOfPatient(PATIENT_KEY)).to.have.length(2);
-    store.close();
+    expect(await store.staysOfPatient(PATIENT_KEY)).to.have.length(2);
+    await store.close();
 
     // A day-month-year-serial number, with or without the dash, not part of a longer run of digits (SOR, GLN).
     const cprLike = /(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)/;
@@ -508,47 +678,30 @@ describe('advis store in a file', () => {
     }
   });
 
-  it('says which path it cannot create or open', () => {
+  it('says which path it cannot create or open', async () => {
     const notADirectory = path.join(dir, 'plain-file');
     fs.writeFileSync(notADirectory, 'x');
     const unwritable = path.join(notADirectory, 'advis.db');
-    expect(storeErrorCode(() => openSqliteStore(unwritable))).to.equal('cannot-open');
+    expect(await storeErrorCode(() => openSqliteStore(unwritable))).to.equal('cannot-open');
     expect(() => openSqliteStore(unwritable)).to.throw(StoreError, notADirectory);
 
     const notADatabase = path.join(dir, 'notes.txt');
     fs.writeFileSync(notADatabase, 'these are not the pages of a SQLite database '.repeat(100));
-    expect(storeErrorCode(() => openSqliteStore(notADatabase))).to.equal('cannot-open');
+    expect(await storeErrorCode(() => openSqliteStore(notADatabase))).to.equal('cannot-open');
   });
 
-  it('lets only one of two connections commit the same idempotency key', () => {
-    const file = path.join(dir, 'advis.db');
-    const a = openSqliteStore(file);
-    const b = openSqliteStore(file);
-    try {
-      a.commit({ processed: { key: 'K1', outcome: { by: 'a' }, at: at(0) }, stays: [stay('V1|HGH', { department: 'A' })] });
-      expect(storeErrorCode(() => b.commit({ processed: { key: 'K1', outcome: { by: 'b' }, at: at(0) }, stays: [stay('V1|HGH', { department: 'B' })] }))).to.equal(
-        'duplicate',
-      );
-      expect(b.getProcessed('K1')!.outcome).to.deep.equal({ by: 'a' });
-      expect(b.getStay('V1|HGH')!.department).to.equal('A');
-    } finally {
-      a.close();
-      b.close();
-    }
-  });
-
-  it('reports a write blocked by another process as busy, and commits nothing', () => {
+  it('reports a write blocked by another process as busy, and commits nothing', async () => {
     const file = path.join(dir, 'advis.db');
     const store = openSqliteStore(file, { busyTimeoutMs: 0 });
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
     try {
-      expect(storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')] }))).to.equal('busy');
+      expect(await storeErrorCode(() => store.commit({ stays: [stay('V1|HGH')] }))).to.equal('busy');
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(store.getStay('V1|HGH')).to.equal(undefined);
-    store.close();
+    expect(await store.getStay('V1|HGH')).to.equal(undefined);
+    await store.close();
   });
 });

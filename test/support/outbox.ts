@@ -32,7 +32,7 @@ export interface SeededStay {
 }
 
 /** Commits `stays` stays of two messages each; returns them with their MessageHeader.ids in creation order. */
-export function seedOutbox(store: AdvisStore, stays: number, format: OutboxFormat = 'json'): SeededStay[] {
+export async function seedOutbox(store: AdvisStore, stays: number, format: OutboxFormat = 'json'): Promise<SeededStay[]> {
   const seeded: SeededStay[] = [];
   const entries: NewOutboxEntry[][] = [[], []];
   for (let i = 0; i < stays; i++) {
@@ -53,7 +53,7 @@ export function seedOutbox(store: AdvisStore, stays: number, format: OutboxForma
     );
     seeded.push({ stayKey, messages: built.map((b) => b.messageHeaderId) });
   }
-  store.commit({ stays: seeded.map((s) => stay(s.stayKey)), outbox: [...entries[0], ...entries[1]] });
+  await store.commit({ stays: seeded.map((s) => stay(s.stayKey)), outbox: [...entries[0], ...entries[1]] });
   return seeded;
 }
 
