@@ -18,6 +18,8 @@ export interface NodeRedSettings {
   https?: { key: Buffer; cert: Buffer };
   editorTheme: { tours: boolean };
   telemetry: { enabled: boolean };
+  /** How long an outbox claim lasts (ms): how soon another instance sends what a dead one had claimed. */
+  advisOutboxLease?: number;
 }
 
 export class SettingsError extends Error {}
@@ -62,6 +64,10 @@ export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
   if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new SettingsError(`PORT is not a port number: ${env.PORT}`);
   const auth = adminAuth(env);
   const tls = https(env);
+  const lease = env.ADVIS_OUTBOX_LEASE_MS === undefined ? undefined : Number(env.ADVIS_OUTBOX_LEASE_MS);
+  if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1000)) {
+    throw new SettingsError(`ADVIS_OUTBOX_LEASE_MS is not a number of milliseconds of at least 1000: ${env.ADVIS_OUTBOX_LEASE_MS}`);
+  }
   if (!auth && !isLoopback(uiHost))
     throw new SettingsError(
       `the editor would listen on ${uiHost} without a login: set ADVIS_ADMIN_USER and ADVIS_ADMIN_PASSWORD_HASH ` +
@@ -79,5 +85,6 @@ export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
     ...(tls ? { https: tls } : {}),
     editorTheme: { tours: false },
     telemetry: { enabled: false },
+    ...(lease !== undefined ? { advisOutboxLease: lease } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // `npm start` and the container's entrypoint: Node-RED headless (editor on http://127.0.0.1:1880) with the example
-// region flow, this package's nodes, an embedded SQLite store and VANS outbox and inbox folders, all under a local
-// data folder (./data, or $ADVIS_DATA_DIR).
+// region flow, this package's nodes, an embedded SQLite store (or the PostgreSQL database $ADVIS_STORE names) and VANS
+// outbox and inbox folders, all under a local data folder (./data, or $ADVIS_DATA_DIR).
 //
 // It prepares a Node-RED user directory the way an operator would (package linked into node_modules, the region flow
 // and its site file copied in once so local edits survive restarts) and then runs Node-RED's own launcher in this
@@ -58,7 +58,8 @@ prepareUserDir();
 Object.assign(process.env, {
   ADVIS_DATA_DIR: dataDir,
   ADVIS_SITE_FILE: process.env.ADVIS_SITE_FILE ?? path.join(userDir, 'site.json'),
-  ADVIS_STORE_FILE: process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
+  // A SQLite file or a postgres:// URL (docs/deployment.md); ADVIS_STORE_FILE is its older name.
+  ADVIS_STORE: process.env.ADVIS_STORE ?? process.env.ADVIS_STORE_FILE ?? path.join(dataDir, 'advis.db'),
   ADVIS_MLLP_HOST: process.env.ADVIS_MLLP_HOST ?? '127.0.0.1',
   ADVIS_MLLP_PORT: process.env.ADVIS_MLLP_PORT ?? '2575',
   ADVIS_VANS_OUTBOX: process.env.ADVIS_VANS_OUTBOX ?? vansFolder('out'),

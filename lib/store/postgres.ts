@@ -11,8 +11,8 @@
 // Claims lock the rows they take with FOR UPDATE SKIP LOCKED, so two instances claiming at the same moment take
 // different stays instead of waiting for each other.
 //
-// The database going away (restart, failover, network) must not take the process with it: the pool's idle
-// connections report their end as an 'error' event, which is logged instead of thrown; work in flight fails with
+// The database going away (restart, failover, network) must not take the process with it: connections report their
+// end as an 'error' event, which is logged (idle in the pool) or noted (inside a transaction) instead of thrown; work in flight fails with
 // StoreError 'unavailable' (the EPR gets AE and sends again), and the pool connects afresh for the next work.
 
 import pg from 'pg';
@@ -115,6 +115,11 @@ class PostgresDatabase implements SqlDatabase {
   async transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection lost while the work runs between two statements is reported as an 'error' event on the client,
+    // which the pool listens for only while the client is idle: unheard, it would end the process. The next statement
+    // fails by itself, and the client is thrown away.
+    const lost = (error: Error): void => void (broken = error);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await work({ query: (sql, values) => this.query(client, sql, values) });
@@ -129,6 +134,7 @@ class PostgresDatabase implements SqlDatabase {
       }
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
@@ -173,10 +179,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   pool.on('error', (error) => log('warn', `a connection to the store ${location} ended: ${error.message}; the next work connects again`));
   try {
     const client = await pool.connect();
+    let broken: Error | undefined;
+    const lost = (error: Error): void => void (broken = error);
+    client.on('error', lost);
     try {
       await migratePostgres(client, location, options.migrations ?? POSTGRES_MIGRATIONS);
     } finally {
-      client.release();
+      client.off('error', lost);
+      client.release(broken);
     }
   } catch (error) {
     await pool.end().catch(() => undefined);

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
 import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
-import type { AdvisStore } from '../../lib/store';
+import { StoreError, type AdvisStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 import type { MedcomSinkNode } from './medcom-sink-node';
 
@@ -80,14 +80,16 @@ export = function (RED: NodeAPI): void {
       if (other) throw new Error(`the medcom out node ${other} already delivers for this site; a site has one`);
       delivering.set(siteNode.id, this.id);
       releases.push(siteNode.hold(), sinkNode.hold());
-      // The database may not be reachable yet (an instance started before PostgreSQL): try again until it is.
+      const transport = sinkNode.transport();
+      // The database may not be reachable yet (an instance started before PostgreSQL): try again until it is. Any
+      // other failure is a configuration to fix, reported once.
       for (let attempt = 0; ; attempt++) {
         try {
           const runtime = await siteNode.runtime();
           store = runtime.store;
           const worker = new OutboxWorker({
             store,
-            transport: sinkNode.transport(),
+            transport,
             policy,
             validator: runtime.validator,
             concurrency: Math.max(1, Number(def.concurrency) || 8),
@@ -100,8 +102,8 @@ export = function (RED: NodeAPI): void {
           showStatus();
           return worker;
         } catch (error) {
-          if (closed || attempt === 0) this.error((error as Error).message);
-          if (closed) throw error;
+          if (closed || !(error instanceof StoreError && error.code === 'unavailable')) throw error;
+          if (attempt === 0) this.error((error as Error).message);
           this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
           await new Promise((resolve) => setTimeout(resolve, sinkNode.pollIntervalMs));
           if (closed) throw new Error('closed before the store could be opened', { cause: error });

@@ -38,14 +38,14 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
   const saved = { ...process.env };
   afterEach(async () => {
     await helper.unload();
-    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE_FILE', 'ADVIS_FHIR_PACKAGES', 'ADVIS_MLLP_HOST', 'ADVIS_MLLP_PORT', 'ADVIS_VANS_OUTBOX', 'ADVIS_VANS_INBOX']) {
+    for (const key of ['ADVIS_SITE_FILE', 'ADVIS_STORE', 'ADVIS_FHIR_PACKAGES', 'ADVIS_MLLP_HOST', 'ADVIS_MLLP_PORT', 'ADVIS_VANS_OUTBOX', 'ADVIS_VANS_INBOX']) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
   });
   beforeEach(() => {
     process.env.ADVIS_SITE_FILE = path.join(process.cwd(), 'flows', 'region.site.json');
-    process.env.ADVIS_STORE_FILE = ':memory:';
+    process.env.ADVIS_STORE = ':memory:';
     process.env.ADVIS_FHIR_PACKAGES = medcomPackages();
     process.env.ADVIS_MLLP_HOST = '127.0.0.1';
     process.env.ADVIS_MLLP_PORT = '0';

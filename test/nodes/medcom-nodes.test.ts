@@ -363,7 +363,7 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     expect((await caught.until(() => true)).error!.message).to.include('the VANS outbox folder uses the environment variable ADVIS_TEST_UNSET_OUTBOX, which is not set');
   });
 
-  it('lets only one medcom out node deliver for a site: two workers would send every message twice', async () => {
+  it('lets only one medcom out node deliver for a site in one Node-RED (instances share the outbox through claims)', async () => {
     const vans = { id: 'vans1', type: 'medcom-vans', outbox: dir, inbox: '', pollInterval: 3600 };
     const second = { id: 'out2', type: 'medcom out', z: 'tab', site: 'site1', transport: 'vans', vans: 'vans1', wires: [[], []] };
     await helper.load(deliveryNodes, [...flow([vans], { transport: 'vans', vans: 'vans1' }), second]);

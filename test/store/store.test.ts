@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { createHmac } from 'node:crypto';
+import pg from 'pg';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -97,6 +98,9 @@ async function storeErrorCode(call: () => unknown): Promise<StoreErrorCode> {
 }
 
 const at = (minute: number): string => new Date(Date.UTC(2025, 2, 11, 7, minute)).toISOString();
+
+/** The PostgreSQL server of the contract run on PostgreSQL. */
+let pgServer: TestPostgres | undefined;
 
 const CLAIM: OutboxClaim = { owner: 'worker-a', leaseMs: 60_000 };
 
@@ -519,6 +523,36 @@ function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => P
         }
       });
 
+      it('survives the database ending its connection in the middle of a transaction, and works again after', async () => {
+        const terminate = async () => {
+          // Every other connection to this database, as a restart or failover does.
+          const login = new URL(pgServer!.url);
+          login.password = PG_PASSWORD;
+          login.pathname = '/postgres';
+          const pgAdmin = new pg.Client({ connectionString: login.toString() });
+          await pgAdmin.connect();
+          await pgAdmin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'advis-engine'");
+          await pgAdmin.end();
+        };
+        {
+          const failed = store.transaction(async (tx) => {
+            await tx.getStay('V1|HGH');
+            await terminate();
+            // The connection is idle in the transaction when it is ended: that must not end this process.
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            await tx.commit({ stays: [stay('V1|HGH')] });
+          });
+          const error = await failed.then(
+            () => expect.fail('the transaction on a lost connection resolved'),
+            (e: unknown) => e,
+          );
+          expect(error).to.be.instanceOf(StoreError).with.property('code', 'unavailable');
+          expect(await store.getStay('V1|HGH')).to.equal(undefined);
+          await store.commit({ stays: [stay('V1|HGH')] });
+          expect(await store.getStay('V1|HGH')).to.deep.equal(stay('V1|HGH'));
+        }
+      });
+
       it('serialises transactions that lock the same key, and only those', async () => {
         const order: string[] = [];
         let release!: () => void;
@@ -567,14 +601,13 @@ describe('advis store contract: SQLite', () => {
 });
 
 describeNeeding('advis store contract: PostgreSQL', postgresMissing, () => {
-  let server: TestPostgres;
   before(async function () {
     this.timeout(60_000);
-    server = await startPostgres();
+    pgServer = await startPostgres();
   });
-  after(async () => await server?.destroy());
+  after(async () => await pgServer?.destroy());
   storeContract('postgres', async () => {
-    const url = await server.database();
+    const url = await pgServer!.database();
     return () => openStore(url, { password: PG_PASSWORD });
   });
 });
