@@ -39,7 +39,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (${runt
     const env = {
       ...userEnvironment(),
       ADVIS_SITE_FILE: path.join(installed, 'flows', 'region.site.json'),
-      ADVIS_STORE_FILE: path.join(work, 'advis.db'),
+      ADVIS_STORE: path.join(work, 'advis.db'),
       ADVIS_MLLP_HOST: '127.0.0.1',
       ADVIS_MLLP_PORT: String(await freePort()),
       ADVIS_VANS_OUTBOX: path.join(work, 'vans', 'out'),

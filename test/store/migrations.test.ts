@@ -1,12 +1,15 @@
-// Schema migrations: a file is brought up to date once, in one transaction, keeps its data, and a file from a newer
-// engine is refused rather than misread. The later migration here is test-only, injected the way a real one is
+// Schema migrations, SQLite and PostgreSQL: a store is brought up to date once (also when several instances start
+// together), keeps its data, and one from a newer engine is refused rather than misread. The later migration here is test-only, injected the way a real one is
 // appended to MIGRATIONS.
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MIGRATIONS, openSqliteStore, StoreError, type Migration } from '../../lib/store';
+import pg from 'pg';
+import { MIGRATIONS, openPostgresStore, openSqliteStore, POSTGRES_MIGRATIONS, StoreError, type Migration, type PostgresMigration } from '../../lib/store';
+import { PG_PASSWORD, postgresMissing, startPostgres, type TestPostgres } from '../support/postgres';
+import { describeNeeding } from '../support/shared';
 
 const AT = '2025-03-11T07:00:00.000Z';
 
@@ -133,5 +136,71 @@ describe('store schema migrations', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describeNeeding('store schema migrations: PostgreSQL', postgresMissing, function () {
+  this.timeout(60_000);
+  let server: TestPostgres;
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => await server?.destroy());
+
+  const schemaRows = async (url: string): Promise<number[]> => {
+    const login = new URL(url);
+    login.password = PG_PASSWORD;
+    const client = new pg.Client({ connectionString: login.toString() });
+    await client.connect();
+    try {
+      return (await client.query<{ version: number }>('SELECT version FROM advis_schema')).rows.map((r) => r.version);
+    } finally {
+      await client.end();
+    }
+  };
+  const addNote: PostgresMigration = { version: POSTGRES_MIGRATIONS.length + 1, description: 'test only: a note on each stay', sql: 'ALTER TABLE stays ADD COLUMN note text' };
+
+  it('migrates once when several instances start together, and records one version', async () => {
+    const url = await server.database();
+    const stores = await Promise.all([1, 2, 3, 4].map(() => openPostgresStore(url, { password: PG_PASSWORD })));
+    await Promise.all(stores.map((s) => s.close()));
+    expect(await schemaRows(url)).to.deep.equal([POSTGRES_MIGRATIONS.length]);
+  });
+
+  it('upgrades with an appended migration, and refuses a database a newer engine migrated', async () => {
+    const url = await server.database();
+    await (await openPostgresStore(url, { password: PG_PASSWORD })).close();
+    await (await openPostgresStore(url, { password: PG_PASSWORD, migrations: [...POSTGRES_MIGRATIONS, addNote] })).close();
+    expect(await schemaRows(url)).to.deep.equal([addNote.version]);
+    const refused = await openPostgresStore(url, { password: PG_PASSWORD }).then(
+      () => expect.fail('an older engine opened a newer schema'),
+      (e: unknown) => e,
+    );
+    expect(refused).to.be.instanceOf(StoreError).with.property('code', 'newer-schema');
+    expect((refused as Error).message).to.match(new RegExp(`schema version ${addNote.version}, but this version of the engine knows only up to ${POSTGRES_MIGRATIONS.length}`));
+  });
+
+  it('leaves the database at its version when a migration fails part-way', async () => {
+    const url = await server.database();
+    await (await openPostgresStore(url, { password: PG_PASSWORD })).close();
+    const halfDone: PostgresMigration = { ...addNote, sql: 'CREATE TABLE half_done (x int); SELECT no_such_function()' };
+    const failed = await openPostgresStore(url, { password: PG_PASSWORD, migrations: [...POSTGRES_MIGRATIONS, halfDone] }).then(
+      () => expect.fail('a failing migration opened'),
+      (e: unknown) => e,
+    );
+    expect(failed).to.be.instanceOf(StoreError).with.property('code', 'migration-failed');
+    expect(await schemaRows(url)).to.deep.equal([POSTGRES_MIGRATIONS.length]);
+    const store = await openPostgresStore(url, { password: PG_PASSWORD });
+    await store.close();
+  });
+
+  it('says so when the server cannot be reached, and names the database without its password', async () => {
+    const url = `postgres://advis:secret-in-url@127.0.0.1:${server.port + 1}/nowhere`;
+    const error = await openPostgresStore(url, { connectTimeoutMs: 1000 }).then(
+      () => expect.fail('opened a store on no server'),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(StoreError).with.property('code', 'unavailable');
+    expect((error as Error).message).to.include('127.0.0.1').and.not.include('secret-in-url');
   });
 });
