@@ -1,44 +1,66 @@
-// `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run.
-// Pin to one core for comparable numbers: `taskset -c 0 npm run bench`. One part alone: `npm run bench -- engine`
-// (parts: parse, validate, engine, mllp, outbox). The npm script runs with UV_THREADPOOL_SIZE=32, as `npm start` does.
+// `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run. Each headline
+// figure is printed beside its peer measured in the same run, with the ratio. One part alone: `npm run bench -- engine`
+// (parts: parse, validate, engine, store, mllp, outbox). The npm script runs with UV_THREADPOOL_SIZE=32, as `npm start`
+// does. The PostgreSQL parts start a throw-away server (test/support/postgres.ts) with fsync on, as a real one runs.
+import { PG_PASSWORD, startPostgres, type TestPostgres } from '../test/support/postgres';
 import { benchDelivery } from './delivery';
-import { benchEngine, WARM_UP_STAYS } from './engine';
+import { benchDrivers } from './drivers';
+import { benchEngine, benchEngineCluster, WARM_UP_STAYS } from './engine';
 import { benchMllp } from './mllp';
 import { benchOutbox } from './outbox';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
 
+/** "a (ratio× b)" with the ratio of a to its peer. */
+const beside = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+const n = (x: number): string => Math.round(x).toLocaleString('en');
+
+let server: TestPostgres | undefined;
+const postgres = async (): Promise<TestPostgres> => (server ??= await startPostgres({ durable: true }));
+
 const BENCHES: Record<string, () => Promise<void>> = {
   async parse() {
-    const parse = await benchParse();
-    console.log(`HL7 parse + AdtEvent extraction: ${Math.round(parse.messagesPerSecond).toLocaleString('en')} messages/s (${parse.samples} samples)`);
+    const f = await benchParse();
+    console.log(`HL7 parse + AdtEvent extraction: ${n(f.messagesPerSecond)} messages/s (${f.samples} samples)`);
+    const p = f.parseOnly;
+    console.log(`HL7 parse alone: this engine ${n(p.engine)} messages/s; @medplum/core Hl7Message.parse ${n(p.medplum)} (engine ${beside(p.engine, p.medplum)}); node-hl7-client Message ${n(p.nodeHl7Client)} (engine ${beside(p.engine, p.nodeHl7Client)})`);
   },
   async validate() {
-    const validate = await benchValidate();
-    console.log(`MedCom validation: ${validate.msPerBundle.toFixed(2)} ms per Bundle warm (${validate.bundles} IG examples; profiles loaded once in ${Math.round(validate.loadMs)} ms)`);
+    const v = await benchValidate();
+    console.log(`MedCom validation: ${v.msPerBundle.toFixed(2)} ms per Bundle warm; the Medplum-walk oracle ${v.oracleMsPerBundle.toFixed(2)} ms (compiled walk ${beside(v.oracleMsPerBundle, v.msPerBundle)} as fast) (${v.bundles} IG examples; profiles loaded once in ${Math.round(v.loadMs)} ms)`);
   },
   async engine() {
-    for (const batch of [1, 64]) {
-      const engine = await benchEngine(batch);
-      const how = batch === 1 ? 'one commit per message' : `up to ${batch} waiting messages per commit`;
-      console.log(`Engine end to end (parse, decide, build, validate, durable commit), ${how}: ${Math.round(engine.advisPerSecond)} advis/s (${engine.stays} stays, STIN + SLHJ each, after ${WARM_UP_STAYS} warm-up stays)`);
-      if (batch === 1) console.log(`Store size: ${(engine.bytesPer100kStays / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
-    }
+    const single = await benchEngine(1);
+    console.log(`Engine end to end (parse, decide, build, validate, durable commit), SQLite, one commit per message: ${n(single.advisPerSecond)} advis/s (${single.stays} stays, STIN + SLHJ each, after ${WARM_UP_STAYS} warm-up stays)`);
+    console.log(`Store size: ${(single.bytesPer100kStays! / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
+    const sqlite = await benchEngine(64);
+    const pg = await postgres();
+    const one = await benchEngine(64, { store: await pg.database(), storePassword: PG_PASSWORD });
+    const three = await benchEngineCluster(await pg.database(), PG_PASSWORD, 3, 64);
+    console.log(`Engine, up to 64 waiting messages per commit: SQLite ${n(sqlite.advisPerSecond)} advis/s; PostgreSQL, 1 instance ${n(one.advisPerSecond)} (${beside(one.advisPerSecond, sqlite.advisPerSecond)} SQLite); PostgreSQL, 3 instances (processes) on one database ${n(three.advisPerSecond)} (${beside(three.advisPerSecond, sqlite.advisPerSecond)} SQLite, ${beside(three.advisPerSecond, one.advisPerSecond)} one instance)`);
+  },
+  async store() {
+    const pg = await postgres();
+    const d = await benchDrivers(await pg.database(), PG_PASSWORD);
+    console.log(`PostgreSQL driver, this store's advis transaction, 8 at once: pg ${n(d.pg)} transactions/s, postgres ${n(d.postgres)} (pg ${beside(d.pg, d.postgres)})`);
   },
   async outbox() {
+    const pg = await postgres();
     for (const concurrency of [8, 32]) {
       const f = await benchOutbox(10_000, concurrency);
-      console.log(`Outbox drain of a ${f.messages.toLocaleString('en')}-message backlog, ${concurrency} stays at once: VANS folder ${Math.round(f.folder)} messages/s (envelope, file and folder fsync, sent committed); FHIR REST ${Math.round(f.rest)} messages/s (synchronous Acknowledgement, sent and delivered committed)`);
+      const p = await benchOutbox(10_000, concurrency, { database: () => pg.database(), password: PG_PASSWORD });
+      console.log(`Outbox drain of a ${f.messages.toLocaleString('en')}-message backlog, ${concurrency} stays at once, VANS folder (envelope, file and folder fsync, sent committed): SQLite ${n(f.folder)} messages/s, PostgreSQL ${n(p.folder)} (${beside(p.folder, f.folder)})`);
+      console.log(`  FHIR REST (synchronous Acknowledgement, sent and delivered committed): SQLite ${n(f.rest)} messages/s, PostgreSQL ${n(p.rest)} (${beside(p.rest, f.rest)})`);
     }
     for (const inFlight of [8, 32]) {
       const raw = await benchDelivery(10_000, inFlight);
-      console.log(`The sinks alone, ${inFlight} in flight (no store): VANS folder ${Math.round(raw.folder.concurrent)} messages/s, FHIR REST ${Math.round(raw.rest.concurrent)} messages/s`);
+      console.log(`The sinks alone, ${inFlight} in flight (no store): VANS folder ${n(raw.folder.concurrent)} messages/s, FHIR REST ${n(raw.rest.concurrent)} messages/s`);
     }
   },
   async mllp() {
     for (const f of await benchMllp()) {
       const load = f.pace ? `${f.pace} messages/s offered` : 'as fast as ACKs return';
-      console.log(`MLLP hl7 in → hl7 response, ${f.connections} connection(s), ${load}: ${Math.round(f.messagesPerSecond).toLocaleString('en')} messages/s, ACK latency p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`);
+      console.log(`MLLP hl7 in → hl7 response, ${f.connections} connection(s), ${load}: ${n(f.messagesPerSecond)} messages/s, ACK latency p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`);
     }
   },
 };
@@ -48,7 +70,11 @@ async function main(): Promise<void> {
   const unknown = chosen.filter((name) => !(name in BENCHES));
   if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')}: choose from ${Object.keys(BENCHES).join(', ')}`);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-  for (const name of chosen.length ? chosen : Object.keys(BENCHES)) await BENCHES[name]();
+  try {
+    for (const name of chosen.length ? chosen : Object.keys(BENCHES)) await BENCHES[name]();
+  } finally {
+    await server?.destroy();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -82,6 +82,8 @@ export interface AdvisEngine {
 /** The event each cancellation undoes (HL7 v2.5 ch. 3): a pending pre-registration of it is withdrawn. */
 const CANCELS: Record<string, string[]> = { A11: ['A01', 'A04'], A12: ['A02'], A13: ['A03'], A52: ['A21'], A53: ['A22'] };
 
+const NO_SAVEPOINTS = { savepoints: false };
+
 /** An event more than this far in the future is a pre-registration (S.BR13): decided when its time comes. */
 const DEFER_TOLERANCE_MS = 60_000;
 
@@ -258,7 +260,8 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
     }
   }
 
-  const process = (event: AdtEvent): Promise<ProcessResult> => recordingInvalid(event, () => store.transaction((tx) => processIn(tx, event)));
+    // Without savepoints: a decision whose commit fails is given up whole (and a batch falls back to one by one).
+  const process = (event: AdtEvent): Promise<ProcessResult> => recordingInvalid(event, () => store.transaction((tx) => processIn(tx, event), NO_SAVEPOINTS));
 
   const alone = async (event: AdtEvent): Promise<BatchResult> => {
     try {
@@ -275,7 +278,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
         store.transaction(async (tx) => {
           await tx.lock(lockKey(event));
           return decideAndCommit(tx, event, origin);
-        }),
+        }, NO_SAVEPOINTS),
       );
     } catch (error) {
       if (error instanceof StoreError && error.code === 'not-found') return { outcomes: [], notifications: [] };
@@ -293,7 +296,7 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
           const results: BatchResult[] = [];
           for (const event of events) results.push({ ok: true, result: await processIn(tx, event) });
           return results;
-        });
+        }, NO_SAVEPOINTS);
       } catch {
         // The batch wrote nothing; alone, each event commits or fails by itself (and says why).
         const results: BatchResult[] = [];

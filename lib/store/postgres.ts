@@ -107,8 +107,13 @@ class PostgresDatabase implements SqlDatabase {
     this.connection = { query: (sql, values) => this.query(pool, sql, values) };
   }
 
+  /** A name per statement text: node-postgres prepares a named statement once per connection, then only binds it. */
+  private readonly names = new Map<string, string>();
+
   private async query<R>(on: pg.Pool | pg.PoolClient, sql: string, values: readonly unknown[] = []): Promise<{ rows: R[]; count: number }> {
-    const result = await on.query(sql, values as unknown[]);
+    let name = this.names.get(sql);
+    if (!name) this.names.set(sql, (name = `advis_${this.names.size}`));
+    const result = await on.query({ name, text: sql, values: values as unknown[] });
     return { rows: result.rows as R[], count: result.rowCount ?? 0 };
   }
 

@@ -251,16 +251,31 @@ async function apply(sql: SqlConnection, change: StoreChange): Promise<void> {
   }
 }
 
-/** One transaction: reads on its connection, each commit a savepoint, locks held until it ends. */
+/** One transaction: reads on its connection, each commit a savepoint (unless told not to), locks held until it ends. */
 class SqlTransaction extends SqlReads implements StoreTransaction {
+  /** Without savepoints: the first failed commit, which fails the transaction. */
+  failed?: unknown;
+
   constructor(
     sql: SqlConnection,
     private readonly database: SqlDatabase,
+    private readonly savepoints: boolean,
   ) {
     super(sql);
   }
 
   async commit(change: StoreChange): Promise<void> {
+    if (this.failed) throw this.failed;
+    if (!this.savepoints) {
+      try {
+        await apply(this.sql, change);
+      } catch (error) {
+        // Part of the change may be written: the transaction cannot go on.
+        this.failed = this.database.toStoreError(error, 'committing the change');
+        throw this.failed;
+      }
+      return;
+    }
     await this.sql.query('SAVEPOINT advis_change');
     try {
       await apply(this.sql, change);
@@ -295,15 +310,18 @@ export class SqlStore extends SqlReads implements AdvisStore {
     }
   }
 
-  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>, options: { savepoints?: boolean } = {}): Promise<T> {
     let ended = false;
     try {
-      return await this.database.transaction((sql) => {
+      return await this.database.transaction(async (sql) => {
         // A transaction used after it ended would write outside it, on a connection someone else now has.
         const guarded: SqlConnection = {
           query: (text, values) => (ended ? Promise.reject(new Error('the store transaction has ended')) : sql.query(text, values)),
         };
-        return work(new SqlTransaction(guarded, this.database));
+        const tx = new SqlTransaction(guarded, this.database, options.savepoints ?? true);
+        const result = await work(tx);
+        if (tx.failed) throw tx.failed;
+        return result;
       });
     } catch (error) {
       throw this.database.toStoreError(error, 'the store transaction');

@@ -261,9 +261,11 @@ export interface AdvisStore extends StoreSession {
   /**
    * Runs `work` in one transaction, durable with one commit (one fsync) when it resolves. If `work` rejects, nothing
    * of it is written and its error is passed on. SQLite runs one transaction at a time (reads wait for it, too);
-   * PostgreSQL runs them side by side on a pool of connections, serialised only by `lock`.
+   * PostgreSQL runs them side by side on a pool of connections, serialised only by `lock`. With `savepoints: false`
+   * a commit in it that fails fails the whole transaction (it rejects with that error even if `work` caught it):
+   * for work that gives up on the first failure anyway, two round trips fewer per commit on PostgreSQL.
    */
-  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>, options?: { savepoints?: boolean }): Promise<T>;
 
   /**
    * Claims what may be sent now: for each stay, its oldest queued or failed entry, if that one is due and nobody

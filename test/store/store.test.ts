@@ -377,6 +377,21 @@ function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => P
       );
     });
 
+    it('without savepoints, fails the whole transaction on a failed commit, even when the work goes on', async () => {
+      await store.commit(change('K1', ['M1']));
+      const result = store.transaction(
+        async (tx) => {
+          await tx.commit({ audit: [{ at: at(0), outcome: 'none', idempotencyKey: 'K5' }] });
+          expect(await storeErrorCode(() => tx.commit(change('K2', ['M1'])))).to.equal('duplicate');
+          return 'went on';
+        },
+        { savepoints: false },
+      );
+      expect(await storeErrorCode(() => result)).to.equal('duplicate');
+      await expectNothingOf('K5');
+      await expectNothingOf('K2');
+    });
+
     it('shows a transaction\'s writes to nobody else until it commits', async () => {
       const other = await open();
       try {
