@@ -3,12 +3,13 @@
 // connections, and the ACK latency (send → ACK received) at full speed and at a steady 200 messages/s.
 // Node-RED is embedded as an operator runs it (its own runtime, this package's nodes from dist/nodes, no editor), not
 // through node-red-node-test-helper, whose spies record every call. The senders run in the same process, so with
-// one pinned core they share it with Node-RED.
+// one pinned core they share it with Node-RED. Also the listener alone beside @medplum/hl7's Hl7Server.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MllpSender } from '../lib/hl7';
+import { Hl7Server } from '@medplum/hl7';
+import { MllpListener, MllpSender } from '../lib/hl7';
 import { freePort } from '../test/support/free-port';
 
 const A01 = (id: string): string =>
@@ -101,5 +102,33 @@ export async function benchMllp(): Promise<MllpFigures[]> {
   } finally {
     await RED.stop();
     fs.rmSync(userDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The MLLP listener alone against @medplum/hl7's Hl7Server, with the same senders: each answers every message with
+ * its own AA at once (this listener in `receipt` mode, Hl7Server with `buildAck()`), 10 connections, loopback.
+ */
+export async function benchListeners(perConnection = 2000): Promise<{ engine: MllpFigures; medplum: MllpFigures }> {
+  const listener = new MllpListener({
+    host: '127.0.0.1',
+    port: 0,
+    maxFrameBytes: 10 * 1024 * 1024,
+    idleTimeoutMs: 0,
+    ackMode: 'receipt',
+    responseTimeoutMs: 10_000,
+    application: { app: 'ADVIS', facility: 'REGION' },
+  });
+  await listener.start();
+  const medplumPort = await freePort();
+  const server = new Hl7Server((connection) => connection.addEventListener('message', ({ message }) => connection.send(message.buildAck())));
+  await server.start(medplumPort);
+  try {
+    await run(listener.port, 10, 200, 0, 'warm-engine');
+    await run(medplumPort, 10, 200, 0, 'warm-medplum');
+    return { engine: await run(listener.port, 10, perConnection, 0, 'engine'), medplum: await run(medplumPort, 10, perConnection, 0, 'medplum') };
+  } finally {
+    await listener.stop();
+    await server.stop({ forceDrainTimeoutMs: 1000 });
   }
 }

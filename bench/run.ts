@@ -6,7 +6,7 @@ import { PG_PASSWORD, startPostgres, type TestPostgres } from '../test/support/p
 import { benchDelivery } from './delivery';
 import { benchDrivers } from './drivers';
 import { benchEngine, benchEngineCluster, WARM_UP_STAYS } from './engine';
-import { benchMllp } from './mllp';
+import { benchListeners, benchMllp } from './mllp';
 import { benchOutbox } from './outbox';
 import { benchParse } from './parse';
 import { benchValidate } from './validate';
@@ -62,6 +62,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
       const load = f.pace ? `${f.pace} messages/s offered` : 'as fast as ACKs return';
       console.log(`MLLP hl7 in → hl7 response, ${f.connections} connection(s), ${load}: ${n(f.messagesPerSecond)} messages/s, ACK latency p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`);
     }
+    const l = await benchListeners();
+    console.log(`MLLP listener alone, AA on receipt, 10 connections: this engine ${n(l.engine.messagesPerSecond)} messages/s (p99 ${l.engine.p99Ms.toFixed(2)} ms); @medplum/hl7 Hl7Server ${n(l.medplum.messagesPerSecond)} (p99 ${l.medplum.p99Ms.toFixed(2)} ms) (engine ${beside(l.engine.messagesPerSecond, l.medplum.messagesPerSecond)})`);
   },
 };
 
