@@ -31,14 +31,14 @@ export function epochMs(date: Date, argument: string): number {
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Audit filter fields that match a column exactly. */
-export const AUDIT_MATCH = {
+const AUDIT_MATCH = {
   idempotencyKey: 'idempotency_key',
   stayKey: 'stay_key',
   messageHeaderId: 'message_header_id',
   outcome: 'outcome',
 } as const satisfies Partial<Record<keyof AuditFilter, string>>;
 
-export const AUDIT_COLUMNS = `id, at, outcome, idempotency_key AS "idempotencyKey", event, stay_key AS "stayKey", advis, reason,
+const AUDIT_COLUMNS = `id, at, outcome, idempotency_key AS "idempotencyKey", event, stay_key AS "stayKey", advis, reason,
   message_header_id AS "messageHeaderId", receiver_gln AS "receiverGln", detail`;
 
 export const OUTBOX_COLUMNS = `id, message_header_id AS "messageHeaderId", bundle_id AS "bundleId", stay_key AS "stayKey", advis,
@@ -69,8 +69,4 @@ export function auditQuery(filter: AuditFilter, param: (i: number) => string): {
   return { sql: `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${param(values.length)}`, values };
 }
 
-/** Row shapes as both stores select them (times as epoch ms, payloads as JSON text). */
-export interface TimedRow {
-  createdAt: number;
-}
 export const fromJson = <T>(text: string): T => JSON.parse(text) as T;

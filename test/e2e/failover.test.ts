@@ -13,7 +13,7 @@ import pg from 'pg';
 import { adtMessage } from '../support/adt';
 import { EprSimulator } from '../support/epr-simulator';
 import { runtimePackage } from '../support/node-red';
-import { PG_PASSWORD, postgresMissing, startPostgres, type TestPostgres } from '../support/postgres';
+import { PG_PASSWORD, postgresMissing, startPostgres, withLogin, type TestPostgres } from '../support/postgres';
 import { startAdvis, type RunningAdvis } from '../support/runtime';
 import { describeNeeding, sharedDir } from '../support/shared';
 
@@ -103,9 +103,7 @@ describeNeeding(
       const stats = await running;
       // The one instance never killed went through all of it without crashing.
       expect(instances[2].exitCode(), instances[2].log().slice(-3000)).to.equal(null);
-      const login = new URL(url);
-      login.password = PG_PASSWORD;
-      const client = new pg.Client({ connectionString: login.toString() });
+      const client = new pg.Client({ connectionString: withLogin(url) });
       await client.connect();
       try {
         const pending = async () => (await client.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE status IN ('queued', 'failed')")).rows[0].n;

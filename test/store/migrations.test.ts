@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS, openPostgresStore, openSqliteStore, POSTGRES_MIGRATIONS, StoreError, type Migration, type PostgresMigration } from '../../lib/store';
-import { PG_PASSWORD, postgresMissing, startPostgres, type TestPostgres } from '../support/postgres';
+import { PG_PASSWORD, postgresMissing, startPostgres, withLogin, type TestPostgres } from '../support/postgres';
 import { describeNeeding } from '../support/shared';
 
 const AT = '2025-03-11T07:00:00.000Z';
@@ -148,9 +148,7 @@ describeNeeding('store schema migrations: PostgreSQL', postgresMissing, function
   after(async () => await server?.destroy());
 
   const schemaRows = async (url: string): Promise<number[]> => {
-    const login = new URL(url);
-    login.password = PG_PASSWORD;
-    const client = new pg.Client({ connectionString: login.toString() });
+    const client = new pg.Client({ connectionString: withLogin(url) });
     await client.connect();
     try {
       return (await client.query<{ version: number }>('SELECT version FROM advis_schema')).rows.map((r) => r.version);

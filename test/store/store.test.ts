@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StayState } from '../../lib/advis/types';
 import { describeNeeding } from '../support/shared';
-import { PG_PASSWORD, postgresMissing, startPostgres, type TestPostgres } from '../support/postgres';
+import { PG_PASSWORD, postgresMissing, startPostgres, withLogin, type TestPostgres } from '../support/postgres';
 import {
   MIGRATIONS,
   POSTGRES_MIGRATIONS,
@@ -541,10 +541,7 @@ function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => P
       it('survives the database ending its connection in the middle of a transaction, and works again after', async () => {
         const terminate = async () => {
           // Every other connection to this database, as a restart or failover does.
-          const login = new URL(pgServer!.url);
-          login.password = PG_PASSWORD;
-          login.pathname = '/postgres';
-          const pgAdmin = new pg.Client({ connectionString: login.toString() });
+          const pgAdmin = new pg.Client({ connectionString: withLogin(pgServer!.url) });
           await pgAdmin.connect();
           await pgAdmin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'advis-engine'");
           await pgAdmin.end();

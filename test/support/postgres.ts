@@ -51,6 +51,13 @@ export interface TestPostgres {
 
 let databases = 0;
 
+/** `url` with the test password in it, for a plain node-postgres client (the store takes the password apart). */
+export function withLogin(url: string): string {
+  const login = new URL(url);
+  login.password = PG_PASSWORD;
+  return login.toString();
+}
+
 function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): string {
   const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
   return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
