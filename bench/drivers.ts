@@ -6,8 +6,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import postgres from 'postgres';
 import { openPostgresStore } from '../lib/store';
+import { pack } from '../lib/store/pack';
 
-const BODY = 'x'.repeat(9000);
+// The values as the store writes them: packed (lib/store/pack.ts), into bytea columns.
+const BODY = pack('x'.repeat(9000));
+const OUTCOME = pack('{"outcomes":[]}');
+const STATE = pack('{"key":"x"}');
 
 /** The statements of one advis, each with its values, in the order the engine runs them. */
 function statements(n: number): [string, unknown[]][] {
@@ -17,11 +21,11 @@ function statements(n: number): [string, unknown[]][] {
     ['SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`patient:${n}`]],
     ['SELECT state FROM stays WHERE key = $1', [stay]],
     ['SELECT state FROM stays WHERE patient_key = $1 ORDER BY rowid', [`p${n}`]],
-    ['INSERT INTO processed (idempotency_key, outcome, at) VALUES ($1, $2, $3)', [`K${id}`, '{"outcomes":[]}', Date.now()]],
+    ['INSERT INTO processed (idempotency_key, outcome, at) VALUES ($1, $2, $3)', [`K${id}`, OUTCOME, Date.now()]],
     [
       `INSERT INTO stays (key, patient_key, hospital, open, state) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (key) DO UPDATE SET state = excluded.state`,
-      [stay, `p${n}`, 'HGH', 1, '{"key":"x"}'],
+      [stay, `p${n}`, 'HGH', 1, STATE],
     ],
     [
       `INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, status, attempts, created_at, next_attempt_at)

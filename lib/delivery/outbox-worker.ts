@@ -346,14 +346,20 @@ export class OutboxWorker {
   private async send(messageHeaderId: string): Promise<void> {
     const entry = await this.store.getOutbox(messageHeaderId);
     if (!entry || (entry.status !== 'queued' && entry.status !== 'failed') || Date.parse(entry.nextAttemptAt) > this.now().getTime()) return;
+    if (entry.body === null) {
+      // Retention removed the Bundle of a delivered message, and it was queued again from outside (requeue refuses).
+      await this.giveUp(this.direct, entry, 'refused', 'the message cannot be sent: retention removed its Bundle');
+      return;
+    }
+    const body = entry.body;
     const at = this.now();
     let outgoing: OutgoingMessage;
     let resend: Resend | undefined;
     try {
       // A message that went out before goes as a resend: new Bundle.id and send times, and as the policy says the same
       // MessageHeader.id or a new one.
-      resend = entry.attempts > 0 ? resendBody(entry.body, entry.format, copenhagenTime(at), this.newId, this.policy.resendAs) : undefined;
-      outgoing = this.outgoing(entry, resend?.body ?? entry.body, at, resend?.messageHeaderId);
+      resend = entry.attempts > 0 ? resendBody(body, entry.format, copenhagenTime(at), this.newId, this.policy.resendAs) : undefined;
+      outgoing = this.outgoing(entry, resend?.body ?? body, at, resend?.messageHeaderId);
     } catch (error) {
       if (!(error instanceof MedComError)) throw error;
       await this.giveUp(this.direct, entry, 'refused', `the message cannot be sent: ${error.message}`);

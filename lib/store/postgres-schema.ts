@@ -1,5 +1,5 @@
 // The PostgreSQL schema as an ordered list of migrations, and the code that brings a database up to date when an
-// instance opens it. The same tables and columns as the SQLite schema (./schema.ts) at its version 4, so the SQL in
+// instance opens it. The same tables and columns as the SQLite schema (./schema.ts) (PostgreSQL version 1 is SQLite's 4, 2 is 5), so the SQL in
 // ./sql-store.ts runs on both; its own history, because it starts where SQLite's had got to. The version is the one
 // row of `advis_schema`, written in the migration's own transaction. To change the schema, append a migration here
 // and one to SQLite's list; never edit a released one.
@@ -7,7 +7,7 @@
 // Several instances start at once: the migration runs under a session advisory lock, so the first migrates and the
 // others wait for it, then find nothing left to do.
 //
-// Conventions as in SQLite: payloads are JSON text, times are bigint milliseconds since the epoch, ids are identity
+// Conventions as in SQLite: payloads are JSON text (the large ones packed, in bytea), times are bigint milliseconds since the epoch, ids are identity
 // columns (never reused; outbox ids are the order messages were made). `stays.rowid` keeps SQLite's name for the
 // order stays were first written.
 
@@ -122,6 +122,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     version: 1,
     description: 'stays, processed messages, outbox with bodies, transmissions and claims, deferred events, held outcomes, audit trail, secrets',
     sql: FIRST_SCHEMA,
+  },
+  {
+    version: 2,
+    description: 'the audit of people, indexes for the monitor and for retention; Bundles, stays and outcomes packed (lib/store/pack.ts)',
+    // bytea for the packed values; the text already there becomes its UTF-8 bytes, which unpack reads as text.
+    sql: `
+      ALTER TABLE outbox_body ALTER COLUMN body TYPE bytea USING convert_to(body, 'UTF8');
+      ALTER TABLE stays ALTER COLUMN state TYPE bytea USING convert_to(state, 'UTF8');
+      ALTER TABLE processed ALTER COLUMN outcome TYPE bytea USING convert_to(outcome, 'UTF8');
+      CREATE TABLE operator_audit (
+        id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at     bigint NOT NULL,
+        "user" text NOT NULL,
+        action text NOT NULL,
+        target text,
+        detail text
+      );
+      CREATE INDEX operator_audit_by_at ON operator_audit (at);
+      CREATE INDEX operator_audit_by_target ON operator_audit (target);
+      CREATE INDEX processed_by_at ON processed (at);
+      CREATE INDEX outbox_by_receiver ON outbox (receiver_gln, status);
+    `,
   },
 ];
 

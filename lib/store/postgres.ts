@@ -20,7 +20,7 @@ import pg from 'pg';
 import { StoreError, type StoreErrorCode } from './errors';
 import { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './postgres-schema';
 import { SqlStore, type SqlConnection, type SqlDatabase } from './sql-store';
-import type { AdvisStore } from './types';
+import type { AdvisStore, StoreStats } from './types';
 
 export interface PostgresStoreOptions {
   /** The password when the URL has none; default the environment's PGPASSWORD (read by the driver). */
@@ -153,8 +153,13 @@ class PostgresDatabase implements SqlDatabase {
     return (await this.query<{ version: number }>(this.pool, 'SELECT version FROM advis_schema')).rows[0]?.version ?? 0;
   }
 
-  async details(): Promise<Record<string, never>> {
-    return {};
+  async details(): Promise<Pick<StoreStats, 'bytes'>> {
+    // The engine's tables with their indexes and TOAST, in the schema it uses: other data in the database is not ours.
+    const { rows } = await this.pool.query<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND c.relkind = 'r'`,
+    );
+    return { bytes: Number(rows[0].bytes ?? 0) };
   }
 
   close(): Promise<void> {

@@ -145,6 +145,27 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE outbox ADD COLUMN claim_until INTEGER;
       `),
   },
+  {
+    version: 5,
+    description: 'the audit of people, indexes for the monitor and for retention; Bundles, stays and outcomes packed (lib/store/pack.ts)',
+    // Packed values are BLOBs in the same TEXT columns (SQLite keeps a value's own type), so the rows written before
+    // stay as they are and are read as text.
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE operator_audit (
+          id     INTEGER PRIMARY KEY AUTOINCREMENT,
+          at     INTEGER NOT NULL,
+          "user" TEXT NOT NULL,
+          action TEXT NOT NULL,
+          target TEXT,
+          detail TEXT
+        );
+        CREATE INDEX operator_audit_by_at ON operator_audit (at);
+        CREATE INDEX operator_audit_by_target ON operator_audit (target);
+        CREATE INDEX processed_by_at ON processed (at);
+        CREATE INDEX outbox_by_receiver ON outbox (receiver_gln, status);
+      `),
+  },
 ];
 
 /**

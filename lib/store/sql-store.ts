@@ -6,7 +6,8 @@
 
 import type { StayState } from '../advis/types';
 import { StoreError } from './errors';
-import { DEFERRED_COLUMNS, HELD_COLUMNS, OUTBOX_COLUMNS, auditQuery, epochMs, fromJson, instant, iso, isOpen, DEFAULT_LIST_LIMIT } from './rows';
+import { pack, unpack } from './pack';
+import { DEFERRED_COLUMNS, HELD_COLUMNS, OUTBOX_COLUMNS, OUTBOX_SUMMARY_COLUMNS, auditQuery, epochMs, fromJson, instant, iso, isOpen, operatorAuditQuery, outboxSearchQuery, DEFAULT_LIST_LIMIT } from './rows';
 import type {
   AdvisStore,
   AuditFilter,
@@ -14,10 +15,17 @@ import type {
   DeferredEvent,
   DueMessage,
   HeldOutcome,
+  OperatorAuditFilter,
+  OperatorAuditRecord,
   OutboxClaim,
+  OutboxCount,
   OutboxEntry,
+  OutboxSearch,
   OutboxStatus,
+  OutboxSummary,
   ProcessedMessage,
+  PruneResult,
+  RetentionPolicy,
   StoreChange,
   StoreReads,
   StoreStats,
@@ -49,13 +57,19 @@ export interface SqlDatabase {
   toStoreError(error: unknown, doing: string): unknown;
   schemaVersion(): Promise<number>;
   /** The database's own figures for stats. */
-  details(): Promise<Pick<StoreStats, 'sqlite'>>;
+  details(): Promise<Pick<StoreStats, 'sqlite' | 'bytes'>>;
   close(): Promise<void>;
 }
 
-type OutboxRow = Omit<OutboxEntry, 'createdAt' | 'nextAttemptAt'> & { createdAt: number; nextAttemptAt: number };
-const outboxEntry = (row: OutboxRow): OutboxEntry => ({ ...row, createdAt: iso(row.createdAt), nextAttemptAt: iso(row.nextAttemptAt) });
-const SELECT_OUTBOX = `SELECT ${OUTBOX_COLUMNS} FROM outbox JOIN outbox_body USING (id)`;
+type SummaryRow = Omit<OutboxSummary, 'createdAt' | 'nextAttemptAt'> & { createdAt: number; nextAttemptAt: number };
+type OutboxRow = SummaryRow & { body: Buffer | string | null };
+const outboxSummary = (row: SummaryRow): OutboxSummary => ({ ...row, createdAt: iso(row.createdAt), nextAttemptAt: iso(row.nextAttemptAt) });
+const outboxEntry = (row: OutboxRow): OutboxEntry => ({ ...outboxSummary(row), body: row.body === null ? null : unpack(row.body) });
+// A LEFT JOIN: retention removes the Bundle of a delivered message before its row.
+const SELECT_OUTBOX = `SELECT ${OUTBOX_COLUMNS} FROM outbox LEFT JOIN outbox_body USING (id)`;
+/** Packed JSON text of a record, as the stays, processed and outbox_body columns keep it (./pack.ts). */
+type Packed = Buffer | string;
+const fromPacked = <T>(value: Packed): T => fromJson<T>(unpack(value));
 
 interface PayloadRow {
   id: number;
@@ -75,22 +89,22 @@ class SqlReads implements StoreReads {
   }
 
   async getStay(key: string): Promise<StayState | undefined> {
-    const [row] = await this.rows<{ state: string }>('SELECT state FROM stays WHERE key = $1', [key]);
-    return row && fromJson<StayState>(row.state);
+    const [row] = await this.rows<{ state: Packed }>('SELECT state FROM stays WHERE key = $1', [key]);
+    return row && fromPacked<StayState>(row.state);
   }
 
   async staysOfPatient(patientKey: string, filter: { open?: boolean } = {}): Promise<StayState[]> {
     // rowid: SQLite's own row number, and a column of that name on PostgreSQL: the order the stays were first written.
     const rows =
       filter.open === undefined
-        ? await this.rows<{ state: string }>('SELECT state FROM stays WHERE patient_key = $1 ORDER BY rowid', [patientKey])
-        : await this.rows<{ state: string }>('SELECT state FROM stays WHERE patient_key = $1 AND open = $2 ORDER BY rowid', [patientKey, filter.open ? 1 : 0]);
-    return rows.map((row) => fromJson<StayState>(row.state));
+        ? await this.rows<{ state: Packed }>('SELECT state FROM stays WHERE patient_key = $1 ORDER BY rowid', [patientKey])
+        : await this.rows<{ state: Packed }>('SELECT state FROM stays WHERE patient_key = $1 AND open = $2 ORDER BY rowid', [patientKey, filter.open ? 1 : 0]);
+    return rows.map((row) => fromPacked<StayState>(row.state));
   }
 
   async getProcessed<T = unknown>(key: string): Promise<ProcessedMessage<T> | undefined> {
-    const [row] = await this.rows<{ key: string; outcome: string; at: number }>('SELECT idempotency_key AS key, outcome, at FROM processed WHERE idempotency_key = $1', [key]);
-    return row && { key: row.key, outcome: fromJson<T>(row.outcome), at: iso(row.at) };
+    const [row] = await this.rows<{ key: string; outcome: Packed; at: number }>('SELECT idempotency_key AS key, outcome, at FROM processed WHERE idempotency_key = $1', [key]);
+    return row && { key: row.key, outcome: fromPacked<T>(row.outcome), at: iso(row.at) };
   }
 
   async getOutbox(messageHeaderId: string): Promise<OutboxEntry | undefined> {
@@ -141,8 +155,35 @@ class SqlReads implements StoreReads {
   }
 
   async audit(filter: AuditFilter = {}): Promise<AuditRecord[]> {
-    const { sql, values } = auditQuery(filter, (i) => `$${i}`);
+    const { sql, values } = auditQuery(filter);
     return (await this.rows<Omit<AuditRecord, 'at'> & { at: number }>(sql, values)).map((row) => ({ ...row, at: iso(row.at) }));
+  }
+
+  async searchOutbox(search: OutboxSearch): Promise<OutboxSummary[]> {
+    const { sql, values } = outboxSearchQuery(search);
+    return (await this.rows<SummaryRow>(sql, values)).map(outboxSummary);
+  }
+
+  async countOutboxByReceiver(): Promise<OutboxCount[]> {
+    const rows = await this.rows<{ status: OutboxStatus; receiverGln: string; count: number | string }>(
+      'SELECT status, receiver_gln AS "receiverGln", count(*) AS count FROM outbox GROUP BY receiver_gln, status ORDER BY receiver_gln, status',
+    );
+    return rows.map((row) => ({ ...row, count: Number(row.count) }));
+  }
+
+  async oldestUnsettled(): Promise<OutboxSummary | undefined> {
+    // One indexed look-up per status (outbox_by_status is in id order): never a scan of what was delivered.
+    const heads: SummaryRow[] = [];
+    for (const status of ['queued', 'failed', 'sent'] as const) {
+      heads.push(...(await this.rows<SummaryRow>(`SELECT ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE status = $1 ORDER BY id LIMIT 1`, [status])));
+    }
+    const oldest = heads.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)[0];
+    return oldest && outboxSummary(oldest);
+  }
+
+  async operatorAudit(filter: OperatorAuditFilter = {}): Promise<OperatorAuditRecord[]> {
+    const { sql, values } = operatorAuditQuery(filter);
+    return (await this.rows<Omit<OperatorAuditRecord, 'at'> & { at: number }>(sql, values)).map((row) => ({ ...row, at: iso(row.at) }));
   }
 }
 
@@ -151,18 +192,18 @@ async function apply(sql: SqlConnection, change: StoreChange): Promise<void> {
   const run = (text: string, values: readonly unknown[]) => sql.query(text, values);
   if (change.processed) {
     const { key, outcome, at } = change.processed;
-    await run('INSERT INTO processed (idempotency_key, outcome, at) VALUES ($1, $2, $3)', [key, JSON.stringify(outcome), instant(at, 'processed.at')]);
+    await run('INSERT INTO processed (idempotency_key, outcome, at) VALUES ($1, $2, $3)', [key, pack(JSON.stringify(outcome)), instant(at, 'processed.at')]);
   }
   if (change.processedUpdate) {
     const { key, outcome, at } = change.processedUpdate;
-    const { count } = await run('UPDATE processed SET outcome = $1, at = $2 WHERE idempotency_key = $3', [JSON.stringify(outcome), instant(at, 'processedUpdate.at'), key]);
+    const { count } = await run('UPDATE processed SET outcome = $1, at = $2 WHERE idempotency_key = $3', [pack(JSON.stringify(outcome)), instant(at, 'processedUpdate.at'), key]);
     if (count === 0) throw new StoreError('not-found', `no processed message ${key} to update`);
   }
   for (const stay of change.stays ?? []) {
     await run(
       `INSERT INTO stays (key, patient_key, hospital, open, state) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (key) DO UPDATE SET patient_key = excluded.patient_key, hospital = excluded.hospital, open = excluded.open, state = excluded.state`,
-      [stay.key, stay.patientKey, stay.hospital, isOpen(stay.status) ? 1 : 0, JSON.stringify(stay)],
+      [stay.key, stay.patientKey, stay.hospital, isOpen(stay.status) ? 1 : 0, pack(JSON.stringify(stay))],
     );
   }
   for (const entry of change.outbox ?? []) {
@@ -173,7 +214,7 @@ async function apply(sql: SqlConnection, change: StoreChange): Promise<void> {
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9) RETURNING id`,
       [entry.messageHeaderId, entry.bundleId, entry.stayKey, entry.advis, entry.receiverGln, entry.receiverSor, entry.format, createdAt, nextAttemptAt],
     );
-    await run('INSERT INTO outbox_body (id, body) VALUES ($1, $2)', [rows[0].id, entry.body]);
+    await run('INSERT INTO outbox_body (id, body) VALUES ($1, $2)', [rows[0].id, pack(entry.body)]);
   }
   for (const update of change.outboxUpdate ?? []) {
     // One statement for every kind of update: absent fields keep their value; lastError may be set to null; a new
@@ -202,7 +243,12 @@ async function apply(sql: SqlConnection, change: StoreChange): Promise<void> {
     );
     if (count === 0) throw new StoreError('not-found', `no outbox entry has MessageHeader.id ${update.messageHeaderId}`);
     if (update.resend) {
-      await run('UPDATE outbox_body SET body = $1 WHERE id = (SELECT id FROM outbox WHERE message_header_id = $2)', [update.resend.body, update.messageHeaderId]);
+      // An insert where retention had removed the Bundle of a delivered message that is now sent again.
+      await run(
+        `INSERT INTO outbox_body (id, body) SELECT id, $1 FROM outbox WHERE message_header_id = $2
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+        [pack(update.resend.body), update.messageHeaderId],
+      );
     }
     if (update.resend?.messageHeaderId) {
       await run('INSERT INTO outbox_transmission (message_header_id, id) SELECT $1, id FROM outbox WHERE message_header_id = $2', [update.resend.messageHeaderId, update.messageHeaderId]);
@@ -249,6 +295,15 @@ async function apply(sql: SqlConnection, change: StoreChange): Promise<void> {
       ],
     );
   }
+  for (const entry of change.operatorAudit ?? []) {
+    await run('INSERT INTO operator_audit (at, "user", action, target, detail) VALUES ($1, $2, $3, $4, $5)', [
+      instant(entry.at, 'operatorAudit.at'),
+      entry.user,
+      entry.action,
+      entry.target ?? null,
+      entry.detail ?? null,
+    ]);
+  }
 }
 
 /** One transaction: reads on its connection, each commit a savepoint (unless told not to), locks held until it ends. */
@@ -289,6 +344,16 @@ class SqlTransaction extends SqlReads implements StoreTransaction {
 
   async lock(key: string): Promise<void> {
     if (this.database.lockSql) await this.sql.query(this.database.lockSql, [key]);
+  }
+}
+
+/** A retention policy that can be kept: whole days from one up, and a summary that outlives its Bundle. */
+export function checkRetention(policy: RetentionPolicy): void {
+  for (const [name, days] of Object.entries(policy)) {
+    if (!Number.isInteger(days) || days < 1) throw new StoreError('invalid-value', `the retention ${name} must be a whole number of days, at least 1, not ${String(days)}`);
+  }
+  if (policy.summaryDays < policy.bundleDays) {
+    throw new StoreError('invalid-value', `the retention summaryDays (${policy.summaryDays}) must be at least bundleDays (${policy.bundleDays}): a delivered message's summary outlives its Bundle`);
   }
 }
 
@@ -372,6 +437,88 @@ export class SqlStore extends SqlReads implements AdvisStore {
     }
   }
 
+  async prune(now: Date, policy: RetentionPolicy, batch: number): Promise<PruneResult> {
+    checkRetention(policy);
+    const before = (days: number): number => epochMs(now, 'now') - days * 86_400_000;
+    const step = async (doing: string, work: (sql: SqlConnection) => Promise<number>): Promise<number> => {
+      try {
+        return await this.database.transaction(work);
+      } catch (error) {
+        throw this.database.toStoreError(error, doing);
+      }
+    };
+    // Delivered messages, oldest first: outbox ids follow the order of creation, so the scan stops at the first one
+    // that is still kept, never reading the rest.
+    const delivered = async (sql: SqlConnection, from: string, days: number): Promise<number[]> => {
+      const { rows } = await sql.query<{ id: number; createdAt: number }>(
+        `SELECT id, created_at AS "createdAt" FROM ${from} WHERE status = 'delivered' ORDER BY id LIMIT $1`,
+        [batch],
+      );
+      const cutoff = before(days);
+      const old: number[] = [];
+      for (const row of rows) {
+        if (row.createdAt >= cutoff) break;
+        old.push(row.id);
+      }
+      return old;
+    };
+    const ids = (list: readonly unknown[], first: number): string => list.map((_, i) => `$${i + first}`).join(', ');
+
+    const bundles = await step('removing delivered Bundles', async (sql) => {
+      const old = await delivered(sql, 'outbox JOIN outbox_body USING (id)', policy.bundleDays);
+      return old.length ? (await sql.query(`DELETE FROM outbox_body WHERE id IN (${ids(old, 1)})`, old)).count : 0;
+    });
+    let stays = 0;
+    const summaries = await step('removing delivered messages', async (sql) => {
+      const old = await delivered(sql, 'outbox', policy.summaryDays);
+      if (!old.length) return 0;
+      const { rows } = await sql.query<{ stayKey: string }>(`SELECT DISTINCT stay_key AS "stayKey" FROM outbox WHERE id IN (${ids(old, 1)})`, old);
+      await sql.query(`DELETE FROM outbox_body WHERE id IN (${ids(old, 1)})`, old);
+      await sql.query(`DELETE FROM outbox_transmission WHERE id IN (${ids(old, 1)})`, old);
+      const { count } = await sql.query(`DELETE FROM outbox WHERE id IN (${ids(old, 1)})`, old);
+      // A stay goes with its last message, once it has ended and nothing of it waits.
+      const keys = rows.map((r) => r.stayKey);
+      stays = (
+        await sql.query(
+          `DELETE FROM stays WHERE key IN (${ids(keys, 1)}) AND open = 0
+             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.stay_key = stays.key)
+             AND NOT EXISTS (SELECT 1 FROM deferred d WHERE d.stay_key = stays.key)`,
+          keys,
+        )
+      ).count;
+      return count;
+    });
+    // A held or deferred event keeps its idempotency record and its audit rows until it is decided.
+    const waiting = (column: string): string =>
+      `NOT EXISTS (SELECT 1 FROM held h WHERE h.idempotency_key = ${column}) AND NOT EXISTS (SELECT 1 FROM deferred d WHERE d.idempotency_key = ${column})`;
+    const processed = await step('removing idempotency records', async (sql) =>
+      (
+        await sql.query(
+          `DELETE FROM processed WHERE idempotency_key IN (
+             SELECT idempotency_key FROM processed WHERE at < $1 AND ${waiting('processed.idempotency_key')} ORDER BY at LIMIT $2)`,
+          [before(policy.processedDays), batch],
+        )
+      ).count,
+    );
+    const audit = await step('removing audit rows', async (sql) =>
+      (
+        await sql.query(
+          `DELETE FROM audit WHERE id IN (
+             SELECT id FROM audit WHERE at < $1
+               AND (message_header_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_header_id = audit.message_header_id AND o.status <> 'delivered'))
+               AND (idempotency_key IS NULL OR (${waiting('audit.idempotency_key')}))
+             ORDER BY at LIMIT $2)`,
+          [before(policy.auditDays), batch],
+        )
+      ).count,
+    );
+    const operatorAudit = await step('removing the audit of people', async (sql) =>
+      (await sql.query('DELETE FROM operator_audit WHERE id IN (SELECT id FROM operator_audit WHERE at < $1 ORDER BY at LIMIT $2)', [before(policy.operatorAuditDays), batch]))
+        .count,
+    );
+    return { bundles, summaries, stays, processed, audit, operatorAudit };
+  }
+
   async stats(): Promise<StoreStats> {
     const count = async (table: string, where = ''): Promise<number> => (await this.rows<{ n: number }>(`SELECT count(*) AS n FROM ${table} ${where}`))[0].n;
     const outboxByStatus: Record<OutboxStatus, number> = { queued: 0, sent: 0, delivered: 0, failed: 0, dead: 0 };
@@ -391,6 +538,7 @@ export class SqlStore extends SqlReads implements AdvisStore {
         deferred: await count('deferred'),
         held: await count('held'),
         audit: await count('audit'),
+        operatorAudit: await count('operator_audit'),
       },
       outboxByStatus,
     };

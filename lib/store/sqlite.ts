@@ -172,10 +172,13 @@ class SqliteDatabase implements SqlDatabase {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  async details(): Promise<Pick<StoreStats, 'sqlite'>> {
+  async details(): Promise<Pick<StoreStats, 'sqlite' | 'bytes'>> {
     await this.idle();
     const pragma = (name: string): unknown => this.db.pragma(name, { simple: true });
+    const bytes = (pragma('page_count') as number) * (pragma('page_size') as number);
+    const walBytes = this.location === MEMORY ? 0 : (fs.statSync(`${this.location}-wal`, { throwIfNoEntry: false })?.size ?? 0);
     return {
+      bytes: bytes + walBytes,
       sqlite: {
         settings: {
           journalMode: pragma('journal_mode') as string,
@@ -183,8 +186,8 @@ class SqliteDatabase implements SqlDatabase {
           foreignKeys: pragma('foreign_keys') === 1,
           busyTimeoutMs: pragma('busy_timeout') as number,
         },
-        bytes: (pragma('page_count') as number) * (pragma('page_size') as number),
-        walBytes: this.location === MEMORY ? 0 : (fs.statSync(`${this.location}-wal`, { throwIfNoEntry: false })?.size ?? 0),
+        bytes,
+        walBytes,
       },
     };
   }

@@ -48,7 +48,9 @@ export interface NewOutboxEntry {
   nextAttemptAt?: string;
 }
 
-export interface OutboxEntry extends Required<NewOutboxEntry> {
+export interface OutboxEntry extends Omit<Required<NewOutboxEntry>, 'body'> {
+  /** The Bundle as sent; null once retention removed it from a delivered message (its summary, this entry, stays longer). */
+  body: string | null;
   /** Global order of creation: messages of one stay leave in this order. */
   id: number;
   status: OutboxStatus;
@@ -66,6 +68,92 @@ export interface OutboxClaim {
   /** Unique per running outbox worker (host, process, start). */
   owner: string;
   leaseMs: number;
+}
+
+/** An outgoing message without its Bundle: what lists show. */
+export type OutboxSummary = Omit<OutboxEntry, 'body'>;
+
+/** Which outgoing messages to list; every given field must match. Newest first. */
+export interface OutboxSearch {
+  /** The MessageHeader.id of the message or of any of its transmissions. */
+  messageHeaderId?: string;
+  stayKey?: string;
+  /** The messages of one patient's stays, by the patient key (the keyed hash of the CPR number). */
+  patientKey?: string;
+  advis?: AdvisType;
+  receiverGln?: string;
+  status?: OutboxStatus;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** Only rows older than this id: the last id of the previous page. */
+  beforeId?: number;
+  /** At most this many rows; default 100. */
+  limit?: number;
+}
+
+/** How many outgoing messages one receiver has in one status. */
+export interface OutboxCount {
+  status: OutboxStatus;
+  receiverGln: string;
+  count: number;
+}
+
+/** What a person did: viewed personal data, searched by CPR number, or acted on a message. */
+export type OperatorAction = 'view-personal' | 'search-personal' | 'resend' | 'dead-letter' | 'release' | 'export';
+
+/** One line of the audit of people (who looked at what, who did what). Holds no CPR number: a patient is named by key. */
+export interface OperatorAuditEntry {
+  at: string;
+  /** The Node-RED user name, or how the command line was run (`cli:<os user>`). */
+  user: string;
+  action: OperatorAction;
+  /** What it was about: `message:<MessageHeader.id>`, `stay:<key>`, `patient:<patient key>`, `held:<id>`. */
+  target: string | null;
+  detail: string | null;
+}
+
+export interface OperatorAuditRecord extends OperatorAuditEntry {
+  id: number;
+}
+
+export interface OperatorAuditFilter {
+  user?: string;
+  action?: OperatorAction;
+  target?: string;
+  since?: Date;
+  /** Only rows older than this id (newest first). */
+  beforeId?: number;
+  /** At most this many rows; default 1000. */
+  limit?: number;
+}
+
+/**
+ * How long settled records are kept, in days. Nothing that is still to be settled is ever removed: messages queued,
+ * sent, failed or dead, held and deferred events, their idempotency records and audit rows.
+ */
+export interface RetentionPolicy {
+  /** The Bundle of a delivered message. */
+  bundleDays: number;
+  /** The summary row of a delivered message (its outbox entry without the Bundle); at least `bundleDays`. */
+  summaryDays: number;
+  /** The processing and delivery audit trail. */
+  auditDays: number;
+  /** The audit of people. */
+  operatorAuditDays: number;
+  /** Idempotency records of processed ADT messages: how long a repeat is still recognised. */
+  processedDays: number;
+}
+
+/** How many rows one pruning step removed, by kind. */
+export interface PruneResult {
+  bundles: number;
+  summaries: number;
+  stays: number;
+  processed: number;
+  audit: number;
+  operatorAudit: number;
 }
 
 /** A change to one outbox entry, found by its MessageHeader.id (what acknowledgements refer to). */
@@ -151,8 +239,10 @@ export interface AuditFilter {
   outcome?: AuditOutcome;
   /** Only rows at or after this instant. */
   since?: Date;
-  /** Only rows after this id: the last id of the previous page. */
+  /** Only rows after this id: the last id of the previous page (oldest first), or before it (newest first). */
   afterId?: number;
+  /** Newest first; default oldest first. */
+  newestFirst?: boolean;
   /** At most this many rows; default 1000. */
   limit?: number;
 }
@@ -182,6 +272,7 @@ export interface StoreChange {
   heldRemove?: number[];
   heldAdd?: NewHeldOutcome[];
   audit?: AuditEntry[];
+  operatorAudit?: OperatorAuditEntry[];
 }
 
 export interface StoreStats {
@@ -197,7 +288,9 @@ export interface StoreStats {
     /** Size of the write-ahead log not yet checkpointed into the database. */
     walBytes: number;
   };
-  rows: { stays: number; openStays: number; processed: number; outbox: number; deferred: number; held: number; audit: number };
+  /** The database's size on disk, all tables and indexes (SQLite: with the write-ahead log). */
+  bytes: number;
+  rows: { stays: number; openStays: number; processed: number; outbox: number; deferred: number; held: number; audit: number; operatorAudit: number };
   outboxByStatus: Record<OutboxStatus, number>;
 }
 
@@ -233,6 +326,14 @@ export interface StoreReads {
   /** Every held outcome, oldest first. */
   held<T = unknown>(): Promise<HeldOutcome<T>[]>;
   audit(filter?: AuditFilter): Promise<AuditRecord[]>;
+
+  /** Outgoing messages without their Bundles, newest first. */
+  searchOutbox(search: OutboxSearch): Promise<OutboxSummary[]>;
+  /** How many outgoing messages each receiver has in each status (delivered ones included). */
+  countOutboxByReceiver(): Promise<OutboxCount[]>;
+  /** The oldest message not yet settled (queued, failed or sent), or undefined when there is none. */
+  oldestUnsettled(): Promise<OutboxSummary | undefined>;
+  operatorAudit(filter?: OperatorAuditFilter): Promise<OperatorAuditRecord[]>;
 }
 
 /** Reads and writes: the store itself, or one transaction of it. */
@@ -280,6 +381,12 @@ export interface AdvisStore extends StoreSession {
    * always the same value, also for every instance sharing the store.
    */
   secret(name: string, create: () => string): Promise<string>;
+
+  /**
+   * Removes one batch (at most `batch` rows of each kind) of what `policy` no longer keeps at `now`, each kind in a
+   * short transaction of its own, so the engine never waits long behind it. Call again until it removes nothing.
+   */
+  prune(now: Date, policy: RetentionPolicy, batch: number): Promise<PruneResult>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

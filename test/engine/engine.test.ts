@@ -58,7 +58,7 @@ describeShared('advis engine', function () {
     expect(JSON.stringify(stay)).not.to.include(CPR);
     const queued = await runtime.store.outboxByStay('V100200|HGH');
     expect(queued.map((e) => [e.messageHeaderId, e.status])).to.deep.equal([[outcome.messageHeaderId, 'queued']]);
-    expect(JSON.parse(queued[0].body)).to.deep.equal(bundle);
+    expect(JSON.parse(queued[0].body!)).to.deep.equal(bundle);
     const audit = await runtime.store.audit({});
     expect(audit.map((a) => [a.outcome, a.advis])).to.deep.equal([['advis', 'STIN']]);
     expect(JSON.stringify(audit)).not.to.include(CPR);

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
-import { MIGRATIONS, openPostgresStore, openSqliteStore, POSTGRES_MIGRATIONS, StoreError, type Migration, type PostgresMigration } from '../../lib/store';
+import type { StayState } from '../../lib/advis/types';
+import { MIGRATIONS, openPostgresStore, openSqliteStore, POSTGRES_MIGRATIONS, StoreError, type AdvisStore, type Migration, type PostgresMigration } from '../../lib/store';
 import { PG_PASSWORD, postgresMissing, startPostgres, withLogin, type TestPostgres } from '../support/postgres';
 import { describeNeeding } from '../support/shared';
 
@@ -137,7 +138,56 @@ describe('store schema migrations', () => {
       await store.close();
     }
   });
+
+  it('version 5: rows written as text before packing are read as they were, and new ones are packed and smaller', async () => {
+    const db = new Database(file);
+    MIGRATIONS.slice(0, 4).forEach((m) => m.up(db));
+    db.pragma('user_version = 4');
+    db.exec(OLD_ROWS_SQLITE);
+    db.close();
+    const store = openSqliteStore(file);
+    try {
+      await expectOldRowsRead(store);
+      const raw = new Database(file, { readonly: true });
+      try {
+        const [oldBody, newBody] = raw.prepare('SELECT typeof(body) AS type, length(body) AS bytes FROM outbox_body ORDER BY id').all() as { type: string; bytes: number }[];
+        expect(oldBody.type).to.equal('text');
+        expect(newBody.type).to.equal('blob');
+        expect(newBody.bytes).to.be.below(BIG_BODY.length / 5);
+        expect((raw.prepare("SELECT typeof(state) AS type FROM stays WHERE key = 'S2'").get() as { type: string }).type).to.equal('blob');
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** A Bundle-like body that packs well, as real ones do (~6 kB of JSON with MedCom's profile URLs). */
+const BIG_BODY = JSON.stringify({
+  resourceType: 'Bundle',
+  entry: Array.from({ length: 20 }, (_, i) => ({ fullUrl: `https://medcom.dk/fhir/Encounter/${i}`, resource: { meta: { profile: ['http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalNotification-encounter'] } } })),
+});
+const OLD_ROWS_SQLITE = `INSERT INTO stays (key, patient_key, hospital, open, state) VALUES ('S1', 'P1', 'H', 1, '{"key":"S1","old":true}');
+  INSERT INTO processed (idempotency_key, outcome, at) VALUES ('K1', '{"old":true}', 0);
+  INSERT INTO outbox (message_header_id, bundle_id, stay_key, advis, receiver_gln, receiver_sor, format, status, attempts, created_at, next_attempt_at)
+    VALUES ('M1', 'B1', 'S1', 'STIN', '5790000000000', '1', 'json', 'queued', 0, 0, 0);
+  INSERT INTO outbox_body (id, body) SELECT id, '{"resourceType":"Bundle","old":true}' FROM outbox WHERE message_header_id = 'M1';`;
+
+/** The rows of OLD_ROWS_SQLITE read back through the current engine, then new ones written beside them. */
+async function expectOldRowsRead(store: AdvisStore): Promise<void> {
+  expect(await store.getStay('S1')).to.deep.equal({ key: 'S1', old: true });
+  expect((await store.getProcessed('K1'))?.outcome).to.deep.equal({ old: true });
+  expect((await store.getOutbox('M1'))?.body).to.equal('{"resourceType":"Bundle","old":true}');
+  const state = { key: 'S2', patientKey: 'P2', hospital: 'H', status: 'admitted' } as unknown as StayState;
+  await store.commit({
+    stays: [state],
+    outbox: [{ messageHeaderId: 'M2', bundleId: 'B2', stayKey: 'S2', advis: 'STIN', receiverGln: '5790000000000', receiverSor: '1', format: 'json', body: BIG_BODY, createdAt: AT }],
+  });
+  expect(await store.getStay('S2')).to.deep.equal(state);
+  expect((await store.getOutbox('M2'))?.body).to.equal(BIG_BODY);
+}
 
 describeNeeding('store schema migrations: PostgreSQL', postgresMissing, function () {
   this.timeout(60_000);
@@ -190,6 +240,33 @@ describeNeeding('store schema migrations: PostgreSQL', postgresMissing, function
     expect(await schemaRows(url)).to.deep.equal([POSTGRES_MIGRATIONS.length]);
     const store = await openPostgresStore(url, { password: PG_PASSWORD });
     await store.close();
+  });
+
+  it('version 2: text written at version 1 is read as it was, and new rows are packed', async () => {
+    const url = await server.database();
+    await (await openPostgresStore(url, { password: PG_PASSWORD, migrations: POSTGRES_MIGRATIONS.slice(0, 1) })).close();
+    const client = new pg.Client({ connectionString: withLogin(url) });
+    await client.connect();
+    try {
+      await client.query(OLD_ROWS_SQLITE);
+    } finally {
+      await client.end();
+    }
+    const store = await openPostgresStore(url, { password: PG_PASSWORD });
+    try {
+      await expectOldRowsRead(store);
+    } finally {
+      await store.close();
+    }
+    const check = new pg.Client({ connectionString: withLogin(url) });
+    await check.connect();
+    try {
+      const { rows } = await check.query<{ first: number; bytes: number }>('SELECT get_byte(body, 0) AS first, length(body) AS bytes FROM outbox_body ORDER BY id');
+      expect(rows.map((r) => r.first)).to.deep.equal(['{'.charCodeAt(0), 1]);
+      expect(rows[1].bytes).to.be.below(BIG_BODY.length / 5);
+    } finally {
+      await check.end();
+    }
   });
 
   it('says so when the server cannot be reached, and names the database without its password', async () => {

@@ -289,10 +289,162 @@ function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => P
         audit: [{ at: at(0), outcome: 'advis' }],
       });
       const stats = await store.stats();
-      expect(stats.rows).to.deep.equal({ stays: 2, openStays: 1, processed: 1, outbox: 2, deferred: 0, held: 0, audit: 1 });
+      expect(stats.rows).to.deep.equal({ stays: 2, openStays: 1, processed: 1, outbox: 2, deferred: 0, held: 0, audit: 1, operatorAudit: 0 });
+      expect(stats.bytes).to.be.greaterThan(0);
       expect(stats.outboxByStatus).to.deep.equal({ queued: 1, sent: 0, delivered: 0, failed: 0, dead: 1 });
       expect(stats).to.include({ kind, location: store.location, schemaVersion: kind === 'sqlite' ? MIGRATIONS.length : POSTGRES_MIGRATIONS.length });
       expect(store.location).not.to.include(PG_PASSWORD);
+    });
+  });
+
+  describe('what the monitor reads', () => {
+    const other = createHmac('sha256', 'test-secret').update('0202900006').digest('hex');
+    beforeEach(async () => {
+      await store.commit({
+        stays: [stay('V1|HGH'), stay('V2|HGH'), stay('V3|HGH', { patientKey: other })],
+        outbox: [
+          outbox('M1', 'V1|HGH', at(1)),
+          { ...outbox('M2', 'V1|HGH', at(2)), advis: 'SLHJ' },
+          { ...outbox('M3', 'V2|HGH', at(3)), receiverGln: '5790001348137' },
+          outbox('M4', 'V3|HGH', at(4)),
+        ],
+        outboxUpdate: [
+          { messageHeaderId: 'M1', status: 'delivered' },
+          { messageHeaderId: 'M2', status: 'sent', resend: { bundleId: 'bundle-M2b', body: '{"resourceType":"Bundle"}', messageHeaderId: 'M2-new' } },
+          { messageHeaderId: 'M3', status: 'failed' },
+        ],
+      });
+    });
+    const ids = (list: { messageHeaderId: string }[]) => list.map((e) => e.messageHeaderId);
+
+    it('finds messages by id (a resend\'s own too), stay, patient, advis, receiver, status and time, newest first, in pages', async () => {
+      expect(ids(await store.searchOutbox({}))).to.deep.equal(['M4', 'M3', 'M2', 'M1']);
+      expect(ids(await store.searchOutbox({ messageHeaderId: 'M2-new' }))).to.deep.equal(['M2']);
+      expect(ids(await store.searchOutbox({ stayKey: 'V1|HGH' }))).to.deep.equal(['M2', 'M1']);
+      expect(ids(await store.searchOutbox({ patientKey: PATIENT_KEY }))).to.deep.equal(['M3', 'M2', 'M1']);
+      expect(ids(await store.searchOutbox({ patientKey: other }))).to.deep.equal(['M4']);
+      expect(ids(await store.searchOutbox({ advis: 'SLHJ' }))).to.deep.equal(['M2']);
+      expect(ids(await store.searchOutbox({ receiverGln: '5790001348137' }))).to.deep.equal(['M3']);
+      expect(ids(await store.searchOutbox({ status: 'delivered' }))).to.deep.equal(['M1']);
+      expect(ids(await store.searchOutbox({ from: new Date(at(2)), to: new Date(at(4)) }))).to.deep.equal(['M3', 'M2']);
+      const page = await store.searchOutbox({ limit: 2 });
+      expect(ids(page)).to.deep.equal(['M4', 'M3']);
+      expect(ids(await store.searchOutbox({ beforeId: page[1].id }))).to.deep.equal(['M2', 'M1']);
+      expect(page[0]).not.to.have.property('body');
+    });
+
+    it('counts messages by receiver and status, and finds the oldest one not settled', async () => {
+      expect(await store.countOutboxByReceiver()).to.have.deep.members([
+        { status: 'delivered', receiverGln: RECEIVER.gln, count: 1 },
+        { status: 'sent', receiverGln: RECEIVER.gln, count: 1 },
+        { status: 'queued', receiverGln: RECEIVER.gln, count: 1 },
+        { status: 'failed', receiverGln: '5790001348137', count: 1 },
+      ]);
+      expect((await store.oldestUnsettled())?.messageHeaderId).to.equal('M2');
+      await store.commit({ outboxUpdate: ['M2', 'M3', 'M4'].map((messageHeaderId) => ({ messageHeaderId, status: 'delivered' as const })) });
+      expect(await store.oldestUnsettled()).to.equal(undefined);
+    });
+
+    it('keeps the audit of people, newest first, by user, action and target', async () => {
+      await store.commit({
+        operatorAudit: [
+          { at: at(1), user: 'anna', action: 'search-personal', target: `patient:${PATIENT_KEY}`, detail: null },
+          { at: at(2), user: 'bo', action: 'resend', target: 'message:M3', detail: 'was failed' },
+          { at: at(3), user: 'anna', action: 'view-personal', target: 'message:M1', detail: null },
+        ],
+      });
+      const all = await store.operatorAudit();
+      expect(all.map((a) => [a.user, a.action, a.target])).to.deep.equal([
+        ['anna', 'view-personal', 'message:M1'],
+        ['bo', 'resend', 'message:M3'],
+        ['anna', 'search-personal', `patient:${PATIENT_KEY}`],
+      ]);
+      expect(all[1]).to.include({ at: at(2), detail: 'was failed' });
+      expect((await store.operatorAudit({ user: 'anna' })).map((a) => a.action)).to.deep.equal(['view-personal', 'search-personal']);
+      expect((await store.operatorAudit({ action: 'resend' })).map((a) => a.user)).to.deep.equal(['bo']);
+      expect((await store.operatorAudit({ target: 'message:M1' })).map((a) => a.user)).to.deep.equal(['anna']);
+      expect((await store.operatorAudit({ beforeId: all[1].id })).map((a) => a.action)).to.deep.equal(['search-personal']);
+    });
+
+    it('lists the audit trail newest first', async () => {
+      await store.commit({ audit: ['none', 'advis', 'none'].map((outcome, i) => ({ at: at(i), outcome: outcome as 'none', idempotencyKey: `K${i}` })) });
+      const newest = await store.audit({ outcome: 'none', newestFirst: true });
+      expect(newest.map((a) => a.idempotencyKey)).to.deep.equal(['K2', 'K0']);
+      expect((await store.audit({ newestFirst: true, afterId: newest[0].id })).map((a) => a.idempotencyKey)).to.deep.equal(['K1', 'K0']);
+    });
+  });
+
+  describe('retention', () => {
+    const DAY = 86_400_000;
+    const POLICY = { bundleDays: 10, summaryDays: 20, auditDays: 20, operatorAuditDays: 30, processedDays: 5 };
+    const day = (n: number): string => new Date(Date.UTC(2025, 0, 1) + n * DAY).toISOString();
+    const now = new Date(Date.UTC(2025, 0, 1) + 40 * DAY);
+
+    beforeEach(async () => {
+      // Day 0: stays and messages in every status, long past every retention; day 35: a recent delivered one.
+      const statuses: OutboxStatus[] = ['delivered', 'queued', 'sent', 'failed', 'dead'];
+      await store.commit({
+        stays: [...statuses.map((s) => stay(`${s}|HGH`, { status: 'finished' })), stay('open|HGH'), stay('recent|HGH', { status: 'finished' })],
+        outbox: [...statuses.map((s) => outbox(s, `${s}|HGH`, day(0))), outbox('open', 'open|HGH', day(0)), outbox('recent', 'recent|HGH', day(35))],
+        outboxUpdate: [...statuses.filter((s) => s !== 'queued').map((status) => ({ messageHeaderId: status, status })), { messageHeaderId: 'open', status: 'delivered' as const }, { messageHeaderId: 'recent', status: 'delivered' as const }],
+        processed: { key: 'K-old', outcome: { advis: 'STIN' }, at: day(0) },
+        heldAdd: [{ idempotencyKey: 'K-held', reason: 'unknown-municipality', payload: {}, createdAt: day(0) }],
+        audit: [
+          ...statuses.map((s) => ({ at: day(0), outcome: 'advis' as const, messageHeaderId: s })),
+          { at: day(0), outcome: 'held' as const, idempotencyKey: 'K-held' },
+          { at: day(0), outcome: 'none' as const, idempotencyKey: 'K-none' },
+          { at: day(35), outcome: 'none' as const, idempotencyKey: 'K-recent' },
+        ],
+        operatorAudit: [
+          { at: day(0), user: 'anna', action: 'resend', target: 'message:failed', detail: null },
+          { at: day(35), user: 'bo', action: 'view-personal', target: 'message:recent', detail: null },
+        ],
+      });
+      await store.commit({ processed: { key: 'K-held', outcome: { held: true }, at: day(0) } });
+    });
+
+    const pruneAll = async (batch: number) => {
+      const total = { bundles: 0, summaries: 0, stays: 0, processed: 0, audit: 0, operatorAudit: 0 };
+      for (;;) {
+        const step = await store.prune(now, POLICY, batch);
+        Object.entries(step).forEach(([k, v]) => (total[k as keyof typeof total] += v));
+        if (Object.values(step).every((v) => v === 0)) return total;
+      }
+    };
+
+    it('removes what is settled and old, in batches, and nothing that is still to be settled', async () => {
+      expect(await pruneAll(1)).to.deep.equal({ bundles: 2, summaries: 2, stays: 1, processed: 1, audit: 2, operatorAudit: 1 });
+      // Messages still to be settled, and dead ones for an operator, stay whole.
+      for (const id of ['queued', 'sent', 'failed', 'dead']) expect((await store.getOutbox(id))?.body, id).to.be.a('string');
+      // The recent delivered one keeps its Bundle; the two old ones are gone, summary and all.
+      expect((await store.getOutbox('recent'))?.body).to.be.a('string');
+      expect(await store.getOutbox('delivered')).to.equal(undefined);
+      expect(await store.getOutbox('open')).to.equal(undefined);
+      // A stay goes with its last message once it has ended; an open one stays.
+      expect(await store.getStay('delivered|HGH')).to.equal(undefined);
+      expect(await store.getStay('open|HGH')).not.to.equal(undefined);
+      // A held event keeps its idempotency record and its audit row until it is released.
+      expect(await store.getProcessed('K-old')).to.equal(undefined);
+      expect(await store.getProcessed('K-held')).not.to.equal(undefined);
+      expect((await store.audit()).map((a) => a.messageHeaderId ?? a.idempotencyKey)).to.deep.equal(['queued', 'sent', 'failed', 'dead', 'K-held', 'K-recent']);
+      expect((await store.operatorAudit()).map((a) => a.user)).to.deep.equal(['bo']);
+    });
+
+    it('removes the Bundle of a delivered message before its summary, and can send it again only while it has one', async () => {
+      await store.prune(now, { ...POLICY, summaryDays: 60 }, 100);
+      const summary = await store.getOutbox('delivered');
+      expect(summary).to.include({ status: 'delivered', body: null, advis: 'STIN', receiverGln: RECEIVER.gln });
+      expect(ids(await store.searchOutbox({ stayKey: 'delivered|HGH' }))).to.deep.equal(['delivered']);
+      // A resend writes a Bundle again.
+      await store.commit({ outboxUpdate: [{ messageHeaderId: 'delivered', status: 'queued', resend: { bundleId: 'b2', body: '{"resourceType":"Bundle","id":"b2"}' } }] });
+      expect((await store.getOutbox('delivered'))?.body).to.equal('{"resourceType":"Bundle","id":"b2"}');
+    });
+    const ids = (list: { messageHeaderId: string }[]) => list.map((e) => e.messageHeaderId);
+
+    it('refuses a policy it cannot keep', async () => {
+      expect(await storeErrorCode(() => store.prune(now, { ...POLICY, summaryDays: 5 }, 10))).to.equal('invalid-value');
+      expect(await storeErrorCode(() => store.prune(now, { ...POLICY, auditDays: 0 }, 10))).to.equal('invalid-value');
+      expect(await storeErrorCode(() => store.prune(now, { ...POLICY, processedDays: 1.5 }, 10))).to.equal('invalid-value');
     });
   });
 
@@ -318,7 +470,7 @@ function storeContract(kind: 'sqlite' | 'postgres', fresh: () => Promise<() => P
       await expectNothingOf('K1');
       expect(await store.getStay('V1|HGH')).to.equal(undefined);
       expect(await store.outboxByStay('V1|HGH')).to.deep.equal([]);
-      expect((await store.stats()).rows).to.deep.equal({ stays: 0, openStays: 0, processed: 0, outbox: 0, deferred: 0, held: 0, audit: 0 });
+      expect((await store.stats()).rows).to.deep.equal({ stays: 0, openStays: 0, processed: 0, outbox: 0, deferred: 0, held: 0, audit: 0, operatorAudit: 0 });
     });
 
     it('commits an idempotency key once: the second change with it fails whole and the first stays as it was', async () => {
