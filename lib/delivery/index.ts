@@ -9,4 +9,4 @@ export type { Inbox, InboxFile, InboxHandler, InboxPoll, InboxVerdict } from './
 export { VansFolderSink, VansInbox, type VansFolderOptions } from './vans-folder';
 export { SftpConnection, VansSftpInbox, VansSftpSink, type SftpConnectionOptions, type VansSftpOptions } from './vans-sftp';
 export { deadLetter, OutboxActionError, requeue } from './outbox-actions';
-export { OutboxWorker, type AcknowledgementResult, type DeliveryEvent, type DeliveryEventType, type OutboxWorkerOptions, type Transport } from './outbox-worker';
+export { OutboxWorker, type AcknowledgementResult, type DeliveryEvent, type DeliveryEventType, type OutboxWorkerOptions, type SinkContact, type Transport } from './outbox-worker';

@@ -88,6 +88,8 @@ export interface DeliveryEvent {
   bundleId?: string;
   /** acknowledged: the acknowledgement's code. */
   code?: Acknowledgement['code'];
+  /** acknowledged: when the transmission it acknowledges was handed over (absent when the answer came with it). */
+  sentAt?: string;
   /**
    * failed: why. `network` (the sink could not hand it over; retried at `retryAt`), `refused` (the sink said the
    * message can never be sent as it is), `rejected` (fatal-error acknowledgement), `resends-exhausted`, `operator`.
@@ -97,6 +99,13 @@ export interface DeliveryEvent {
   retryAt?: string;
   /** The sink's error or the acknowledgement's OperationOutcome text, for people. */
   detail?: string;
+}
+
+/** The last time the sink took a message (or the inbox was read), and the last time it could not, with why. */
+export interface SinkContact {
+  lastSuccess?: Date;
+  lastFailure?: Date;
+  lastError?: string;
 }
 
 export interface OutboxWorkerOptions {
@@ -172,6 +181,8 @@ export class OutboxWorker {
   private outage?: string;
   /** Same for the inbox, read every round. */
   private inboxFailure?: string;
+  /** When the sink (or the VANS inbox) last answered, and last failed to: for health checks. */
+  readonly contact: SinkContact = {};
   /** The tail of the serialised work. */
   private work: Promise<void> = Promise.resolve();
   private drainPending = false;
@@ -250,9 +261,9 @@ export class OutboxWorker {
   }
 
   /** Sends the message again now (docs/delivery.md: manual re-dispatch). Throws OutboxActionError when it is not there. */
-  resend(messageHeaderId: string): Promise<OutboxEntry> {
+  resend(messageHeaderId: string, operator?: string): Promise<OutboxEntry> {
     return this.serial(async () => {
-      const entry = await requeue(this.store, messageHeaderId, this.now());
+      const entry = await requeue(this.store, messageHeaderId, this.now(), operator);
       this.direct.emit({ ...this.describe(entry), type: 'queued' });
       this.wake();
       return entry;
@@ -260,9 +271,9 @@ export class OutboxWorker {
   }
 
   /** Gives the message up (status dead). Throws OutboxActionError when it is not there, delivered, or dead already. */
-  deadLetter(messageHeaderId: string): Promise<OutboxEntry> {
+  deadLetter(messageHeaderId: string, operator?: string): Promise<OutboxEntry> {
     return this.serial(async () => {
-      const entry = await deadLetter(this.store, messageHeaderId, this.now());
+      const entry = await deadLetter(this.store, messageHeaderId, this.now(), operator);
       this.direct.emit({ ...this.describe(entry), type: 'failed', reason: 'operator' });
       return entry;
     });
@@ -379,6 +390,8 @@ export class OutboxWorker {
 
   /** Records what became of one transmission: handed over (and maybe acknowledged at once), refused, or to retry. */
   private async settle(session: Session, entry: OutboxEntry, receipt: DeliveryReceipt, resend: Resend | undefined, done: Date): Promise<void> {
+    if (receipt.outcome === 'transient') this.lostContact(done, receipt.message);
+    else this.contact.lastSuccess = done;
     if (receipt.outcome === 'delivered') {
       if (this.outage) this.log('info', `messages are handed over again (after ${this.outage} failures)`);
       this.outage = undefined;
@@ -463,13 +476,20 @@ export class OutboxWorker {
     this.log('warn', `message ${entry.messageHeaderId} (stay ${entry.stayKey}) given up, ${reason}: ${detail}`);
   }
 
+  private lostContact(at: Date, error: string): void {
+    this.contact.lastFailure = at;
+    this.contact.lastError = error;
+  }
+
   private async readInbox(): Promise<void> {
     if (this.transport.kind !== 'vans' || !this.transport.inbox) return;
     try {
       await this.transport.inbox.poll((file) => this.readInboxFile(file));
       this.inboxFailure = undefined;
+      this.contact.lastSuccess = this.now();
     } catch (error) {
       const message = (error as Error).message;
+      this.lostContact(this.now(), `the VANS inbox: ${message}`);
       if (message !== this.inboxFailure) this.log('error', `cannot read the VANS inbox: ${message}`);
       this.inboxFailure = message;
     }
@@ -542,7 +562,9 @@ export class OutboxWorker {
       return decision.action;
     }
     const sent = entry!; // decideOnAcknowledgement answers unknown for a missing entry
-    const acknowledged: DeliveryEvent = { ...this.describe(sent), type: 'acknowledged', code: ack.code, ...(ack.text && { detail: ack.text }) };
+    // A message awaiting its acknowledgement was sent one acknowledgement time before its deadline.
+    const sentAt = sent.status === 'sent' ? new Date(Date.parse(sent.nextAttemptAt) - this.policy.ackTimeoutMs).toISOString() : undefined;
+    const acknowledged: DeliveryEvent = { ...this.describe(sent), type: 'acknowledged', code: ack.code, ...(sentAt && { sentAt }), ...(ack.text && { detail: ack.text }) };
     switch (decision.action) {
       case 'delivered':
         await db.commit({

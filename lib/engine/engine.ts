@@ -77,6 +77,8 @@ export interface AdvisEngine {
   releaseDue(): Promise<ProcessResult>;
   /** Decides the held events again (after the site configuration changed); those still not addressable stay held. */
   releaseHeld(): Promise<ProcessResult>;
+  /** The key the store finds a patient's stays by: a keyed hash of the CPR number (the CPR itself is never stored). */
+  patientKey(cpr: string): string;
 }
 
 /** The event each cancellation undoes (HL7 v2.5 ch. 3): a pending pre-registration of it is withdrawn. */
@@ -316,6 +318,8 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       for (const h of await store.held<AdtEvent>()) results.push(await release(h.payload, { kind: 'held', id: h.id }));
       return merge(results);
     },
+
+    patientKey,
   };
 }
 
