@@ -14,6 +14,7 @@ export const LAYERS = {
   delivery: { hl7: 'all', medcom: 'all', store: 'types', fhir: 'types' },
   engine: { advis: 'all', fhir: 'all', hl7: 'all', store: 'all' },
   certify: { advis: 'all', delivery: 'all', engine: 'all', fhir: 'all', hl7: 'all', medcom: 'all', store: 'all' },
+  monitor: { advis: 'types', delivery: 'all', engine: 'types', hl7: 'types', medcom: 'all', store: 'types' },
 };
 
 // Node-RED is reached only from nodes/; lib/ runs under the CLI and the tests without it.

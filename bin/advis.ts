@@ -6,7 +6,9 @@
 //   advis profiles list                            list the MedCom packages loaded and where from
 //   advis send --host H --port P [...] FILE...       send HL7 messages over MLLP, one JSON line per ACK
 //   advis outbox --store FILE list | show | resend | dead-letter   the delivery outbox, for operators
+//   advis audit --store FILE [--user U] [--action A] [--since T]   the audit of people: who saw or did what
 //   advis certify --site site.json [--touchstone DIR] [--out DIR]   MedCom's sender test against the site, as a report
+import { runAudit } from './audit';
 import { runCertify } from './certify';
 import { runConvert } from './convert';
 import { runOutbox } from './outbox';
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   profiles: runProfiles,
   send: runSend,
   outbox: runOutbox,
+  audit: runAudit,
   certify: runCertify,
 };
 
@@ -38,6 +41,9 @@ const USAGE = `usage: advis <command> [options]
   outbox --store FILE list [--status S] [--limit N] | show ID | resend ID | dead-letter ID
                                           list the delivery outbox, show one message with its audit trail,
                                           send one again now, or give it up
+  audit --store FILE [--user U] [--action A] [--target T] [--since ISO-8601] [--limit N]
+                                          the audit of people: who viewed personal data or resent, dead-lettered
+                                          or released what, newest first
   certify --site site.json [--touchstone DIR] [--out DIR] [--profiles DIR]
                                           MedCom's sender test (protocol steps, TouchStone scripts) against the
                                           site: report.html and report.json in DIR; exit 0 only if all passed`;

@@ -4,6 +4,7 @@
 // The editor and its admin API can deploy any flow, so they never listen beyond loopback unless adminAuth guards
 // them: the official Node-RED image leaves that to the operator, but a hospital network is not the place for an
 // open editor.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -14,7 +15,12 @@ export interface NodeRedSettings {
   userDir: string;
   flowFile: string;
   credentialSecret?: string;
-  adminAuth?: { type: 'credentials'; users: { username: string; password: string; permissions: '*' }[] };
+  adminAuth?: {
+    type: 'credentials';
+    users: AdminUser[];
+    /** Node-RED's hook for bearer tokens of its own: ADVIS_MONITOR_TOKEN, for a scraper or the healthcheck. */
+    tokens?: (token: string) => Promise<{ username: string; permissions: string[] } | null>;
+  };
   https?: { key: Buffer; cert: Buffer };
   editorTheme: { tours: boolean };
   telemetry: { enabled: boolean };
@@ -22,25 +28,74 @@ export interface NodeRedSettings {
   advisOutboxLease?: number;
 }
 
+/** A Node-RED user: `permissions` is `*`, `read`, or a list of scopes such as `["read", "advis.read-personal"]`. */
+export interface AdminUser {
+  username: string;
+  password: string;
+  permissions: string | string[];
+}
+
 export class SettingsError extends Error {}
+
+const BCRYPT = /^\$2[aby]\$\d\d\$.{53}$/;
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 function adminAuth(env: NodeJS.ProcessEnv): NodeRedSettings['adminAuth'] {
   const username = env.ADVIS_ADMIN_USER;
   const password = env.ADVIS_ADMIN_PASSWORD_HASH;
-  if (!username && !password) return undefined;
-  if (!username || !password)
+  if (!!username !== !!password)
     throw new SettingsError(
       'ADVIS_ADMIN_USER and ADVIS_ADMIN_PASSWORD_HASH go together: set both, or neither. ' +
         '/ ADVIS_ADMIN_USER og ADVIS_ADMIN_PASSWORD_HASH hører sammen: sæt begge eller ingen.',
     );
-  if (!/^\$2[aby]\$\d\d\$.{53}$/.test(password))
+  if (password && !BCRYPT.test(password))
     throw new SettingsError(
       'ADVIS_ADMIN_PASSWORD_HASH must be a bcrypt hash (make one with `npx node-red admin hash-pw`), never the password itself. ' +
         '/ ADVIS_ADMIN_PASSWORD_HASH skal være en bcrypt-hash (lav den med `npx node-red admin hash-pw`), aldrig selve adgangskoden.',
     );
-  return { type: 'credentials', users: [{ username, password, permissions: '*' }] };
+  const users: AdminUser[] = username && password ? [{ username, password, permissions: '*' }] : [];
+  if (env.ADVIS_ADMIN_USERS_FILE) users.push(...usersFile(env.ADVIS_ADMIN_USERS_FILE));
+  const token = env.ADVIS_MONITOR_TOKEN;
+  if (token !== undefined && token.length < 32)
+    throw new SettingsError('ADVIS_MONITOR_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`). / ADVIS_MONITOR_TOKEN skal være mindst 32 tegn.');
+  if (!users.length) {
+    if (token) throw new SettingsError('ADVIS_MONITOR_TOKEN needs adminAuth: set ADVIS_ADMIN_USER (or ADVIS_ADMIN_USERS_FILE) too. / ADVIS_MONITOR_TOKEN kræver adminAuth.');
+    return undefined;
+  }
+  return { type: 'credentials', users, ...(token && { tokens: monitorToken(token) }) };
+}
+
+/**
+ * More users with their own permissions, from a JSON file: `[{"username", "password": "<bcrypt hash>", "permissions"}]`.
+ * The advis monitor's scopes are `advis.read` (counts and lists; a `read` user has it), `advis.read-personal` (CPR
+ * numbers, names, Bundles) and `advis.write` (resend, dead-letter, release; a `write` user has it).
+ */
+function usersFile(file: string): AdminUser[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`ADVIS_ADMIN_USERS_FILE ${file} cannot be read as JSON: ${(error as Error).message} / kan ikke læses som JSON`);
+  }
+  if (!Array.isArray(list) || !list.length) throw new SettingsError(`ADVIS_ADMIN_USERS_FILE ${file} must hold a list of users / skal indeholde en liste af brugere`);
+  return list.map((u: Partial<AdminUser>, i) => {
+    const where = `ADVIS_ADMIN_USERS_FILE ${file}, user ${i + 1}`;
+    if (typeof u?.username !== 'string' || !u.username) throw new SettingsError(`${where}: "username" is missing / mangler`);
+    if (typeof u.password !== 'string' || !BCRYPT.test(u.password)) throw new SettingsError(`${where}: "password" must be a bcrypt hash / skal være en bcrypt-hash`);
+    const p = u.permissions;
+    if (!(typeof p === 'string' || (Array.isArray(p) && p.length && p.every((x) => typeof x === 'string')))) {
+      throw new SettingsError(`${where}: "permissions" must be "*", "read" or a list of scopes / skal være "*", "read" eller en liste`);
+    }
+    return { username: u.username, password: u.password, permissions: p };
+  });
+}
+
+/** The monitor token reads health, metrics and counts (advis.read), nothing else; compared in constant time. */
+function monitorToken(expected: string): (token: string) => Promise<{ username: string; permissions: string[] } | null> {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const want = digest(expected);
+  return (token) => Promise.resolve(timingSafeEqual(digest(token), want) ? { username: 'advis-monitor-token', permissions: ['advis.read'] } : null);
 }
 
 function https(env: NodeJS.ProcessEnv): NodeRedSettings['https'] {

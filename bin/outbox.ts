@@ -7,6 +7,7 @@
 //   exit 0: done; 1: the action is not possible (no such message, already delivered or dead); 2: usage or store error.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { deadLetter, OutboxActionError, requeue } from '../lib/delivery';
 import { isPostgresUrl, openStore, type AdvisStore, type OutboxEntry, type OutboxStatus } from '../lib/store';
 import type { CommandIo } from './advis';
@@ -83,6 +84,9 @@ export async function runOutbox(args: string[], io: CommandIo): Promise<number> 
   }
 }
 
+/** Who acts from the command line, for the audit of people (`advis audit`). */
+const operator = (): string => `cli:${os.userInfo().username}`;
+
 async function act(store: AdvisStore, args: OutboxArgs, io: CommandIo): Promise<number> {
   const print = (value: unknown): void => io.out(JSON.stringify(value));
   try {
@@ -102,10 +106,10 @@ async function act(store: AdvisStore, args: OutboxArgs, io: CommandIo): Promise<
         return 0;
       }
       case 'resend':
-        print(summary(await requeue(store, args.id!, new Date())));
+        print(summary(await requeue(store, args.id!, new Date(), operator())));
         return 0;
       case 'dead-letter':
-        print(summary(await deadLetter(store, args.id!, new Date())));
+        print(summary(await deadLetter(store, args.id!, new Date(), operator())));
         return 0;
     }
   } catch (error) {

@@ -8,6 +8,7 @@ import type { AdvisStore } from './types';
 
 export { StoreError, type StoreErrorCode } from './errors';
 export { MIGRATIONS, type Migration } from './schema';
+export { DEFAULT_RETENTION, retentionFrom } from './sql-store';
 export { POSTGRES_MIGRATIONS, type PostgresMigration } from './postgres-schema';
 export { openMemoryStore, openSqliteStore, type SqliteStoreOptions } from './sqlite';
 export { isPostgresUrl, openPostgresStore, redactedUrl, type PostgresStoreOptions } from './postgres';

@@ -347,6 +347,25 @@ class SqlTransaction extends SqlReads implements StoreTransaction {
   }
 }
 
+/**
+ * How long settled records are kept unless the site says otherwise (README, "Retention"): a delivered Bundle three
+ * months, long enough to answer a municipality that asks about a stay of last quarter; its summary row and the audit
+ * trail 400 days, a year of questions with a margin; the audit of people five years (it is what an inspection
+ * asks for); idempotency records 30 days, far longer than any EPR resends a message.
+ */
+export const DEFAULT_RETENTION: RetentionPolicy = { bundleDays: 90, summaryDays: 400, auditDays: 400, operatorAuditDays: 1827, processedDays: 30 };
+
+/** A policy from settings where blank (or absent) means the default; throws StoreError invalid-value for one it cannot keep. */
+export function retentionFrom(settings: Partial<Record<keyof RetentionPolicy, unknown>>): RetentionPolicy {
+  const policy = { ...DEFAULT_RETENTION };
+  for (const key of Object.keys(DEFAULT_RETENTION) as (keyof RetentionPolicy)[]) {
+    const raw = settings[key];
+    if (raw !== undefined && raw !== null && String(raw).trim() !== '') policy[key] = Number(raw);
+  }
+  checkRetention(policy);
+  return policy;
+}
+
 /** A retention policy that can be kept: whole days from one up, and a summary that outlives its Bundle. */
 export function checkRetention(policy: RetentionPolicy): void {
   for (const [name, days] of Object.entries(policy)) {

@@ -12,6 +12,6 @@ export interface AdvisSiteNode extends Node {
    * reachable yet) is not kept: the next call tries again.
    */
   runtime(): Promise<AdvisRuntime>;
-  /** Keeps the runtime open past this config node's close until the function returned is called (nodes/holds.ts). */
+  /** Keeps the runtime open past this config node's close until the function returned is called (nodes/shared/holds.ts). */
   hold(): () => void;
 }

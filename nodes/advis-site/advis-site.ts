@@ -8,8 +8,11 @@ import * as path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Site } from '../../lib/advis/site';
 import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/engine/runtime';
+import { pruneToPolicy } from '../../lib/engine/retention';
 import { describePackages } from '../../lib/fhir/profiles';
-import { Holds } from '../holds';
+import { retentionFrom, type RetentionPolicy } from '../../lib/store';
+import { Holds } from '../shared/holds';
+import { monitor } from '../shared/monitor';
 import type { AdvisSiteNode } from './advis-site-node';
 
 interface AdvisSiteDef extends NodeDef {
@@ -18,9 +21,19 @@ interface AdvisSiteDef extends NodeDef {
   site: string;
   storeFile: string;
   profiles: string;
+  /** Days to keep settled records (blank: DEFAULT_RETENTION, README "Retention"). */
+  retentionBundleDays?: string;
+  retentionSummaryDays?: string;
+  retentionAuditDays?: string;
+  retentionOperatorAuditDays?: string;
+  retentionProcessedDays?: string;
 }
 
 export = function (RED: NodeAPI): void {
+  // How often the store is pruned to the retention policy (ms); `advisPruneInterval` in settings.js. The first run
+  // is one interval after the start, so a restart loop does not prune over and over.
+  const pruneInterval = Number((RED.settings as { advisPruneInterval?: number }).advisPruneInterval ?? 3_600_000);
+
   function AdvisSite(this: AdvisSiteNode & { credentials: { patientKey?: string; storePassword?: string } }, def: AdvisSiteDef): void {
     RED.nodes.createNode(this, def);
     let site: Site | undefined;
@@ -71,8 +84,44 @@ export = function (RED: NodeAPI): void {
 
     const holds = new Holds();
     this.hold = () => holds.take();
+    const unregister = monitor.addSite({ id: this.id, name: this.name || this.id, runtime: this.runtime });
+
+    let retention: RetentionPolicy | undefined;
+    try {
+      retention = retentionFrom({
+        bundleDays: def.retentionBundleDays,
+        summaryDays: def.retentionSummaryDays,
+        auditDays: def.retentionAuditDays,
+        operatorAuditDays: def.retentionOperatorAuditDays,
+        processedDays: def.retentionProcessedDays,
+      });
+    } catch (error) {
+      this.error(RED._('advis-site.errors.retention', { error: (error as Error).message }));
+    }
+    let closing = false;
+    let pruning: Promise<void> | undefined;
+    const prune = (): void => {
+      if (!retention || pruning) return;
+      const policy = retention;
+      pruning = (async () => {
+        const release = holds.take();
+        try {
+          const removed = await pruneToPolicy((await this.runtime()).store, policy, { stopped: () => closing });
+          const total = Object.values(removed).reduce((a, b) => a + b, 0);
+          if (total) this.log(RED._('advis-site.log.pruned', { ...removed }));
+        } catch (error) {
+          this.warn(RED._('advis-site.errors.prune', { error: (error as Error).message }));
+        } finally {
+          release();
+        }
+      })().finally(() => (pruning = undefined));
+    };
+    const pruneTimer = setInterval(prune, pruneInterval);
 
     this.on('close', (done: () => void) => {
+      closing = true;
+      clearInterval(pruneTimer);
+      unregister();
       void holds
         .released()
         .then(() => runtime?.then((r) => r.close()))

@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { BatchResult, ProcessResult } from '../../lib/engine/engine';
 import type { AdtEvent } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import { metrics, monitor } from '../shared/monitor';
 
 interface AdvisDef extends NodeDef {
   site: string;
@@ -25,6 +26,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const counts = { advis: 0, none: 0, held: 0 };
+    const siteLabel = siteNode ? siteNode.name || siteNode.id : '';
     if (!siteNode) this.status({ fill: 'red', shape: 'ring', text: 'advis.status.no-site' });
 
     /** Output messages for a result: the first reuses `msg`, the rest are copies (messages must not be shared). */
@@ -67,6 +69,7 @@ export = function (RED: NodeAPI): void {
             done(item.error as Error);
             return;
           }
+          metrics.decided(siteLabel, group[i].adt.event, item.result.outcomes);
           send(messages(item.result, msg));
           done();
         });
@@ -80,8 +83,8 @@ export = function (RED: NodeAPI): void {
         if (waiting.length) scheduled ??= setImmediate(flush);
       });
     };
-    // The store stays open until the last waiting message is decided (nodes/holds.ts).
-    const release = siteNode?.hold();
+    // The store stays open until the last waiting message is decided (nodes/shared/holds.ts).
+    const letGo = siteNode?.hold();
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
@@ -97,34 +100,46 @@ export = function (RED: NodeAPI): void {
       if (!deciding) scheduled ??= setImmediate(flush);
     });
 
-    // Released work has no input message: a failure is logged, once until it changes, not on every tick. One release
-    // at a time: a slow one is not overtaken by the next tick's.
+    // Released work has no input message: a failure of the periodic release is logged, once until it changes, not
+    // on every tick. One release at a time: a slow one is not overtaken by the next tick's, and an operator's release
+    // (the advis monitor) waits for the one running.
     let lastFailure = '';
-    let releasing: Promise<void> | undefined;
+    let releasing: Promise<unknown> | undefined;
+    const releaseNow = (which: 'releaseDue' | 'releaseHeld'): Promise<ProcessResult> => {
+      const run = (releasing ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(async () => {
+          const result = await (await siteNode!.runtime()).engine[which]();
+          metrics.outcomes(siteLabel, result.outcomes);
+          if (result.outcomes.length) this.send(messages(result, {}));
+          return result;
+        });
+      const settled = run.catch(() => undefined).finally(() => releasing === settled && (releasing = undefined));
+      releasing = settled;
+      return run;
+    };
     const releaseQueued = (which: 'releaseDue' | 'releaseHeld'): void => {
       if (!siteNode || releasing) return;
-      releasing = (async () => {
-        try {
-          const result = await (await siteNode.runtime()).engine[which]();
-          lastFailure = '';
-          if (result.outcomes.length) this.send(messages(result, {}));
-        } catch (error) {
-          const message = (error as Error).message;
-          if (message !== lastFailure) this.error(`could not release deferred or held advis: ${message}`);
-          lastFailure = message;
-        }
-      })().finally(() => (releasing = undefined));
+      releaseNow(which).then(
+        () => (lastFailure = ''),
+        (error: Error) => {
+          if (error.message !== lastFailure) this.error(`could not release deferred or held advis: ${error.message}`);
+          lastFailure = error.message;
+        },
+      );
     };
+    const unregister = siteNode ? monitor.addRelease({ siteId: siteNode.id, releaseHeld: () => releaseNow('releaseHeld') }) : () => undefined;
     const started = setTimeout(() => releaseQueued('releaseHeld'), 0);
     const timer = setInterval(() => releaseQueued('releaseDue'), releaseInterval);
     this.on('close', (done: () => void) => {
       clearTimeout(started);
       clearInterval(timer);
+      unregister();
       // Messages still waiting are decided before the node goes: they were accepted, so they must not vanish.
       if (scheduled) clearImmediate(scheduled);
       flush();
       void Promise.all([deciding, releasing]).then(() => {
-        release?.();
+        letGo?.();
         done();
       });
     });

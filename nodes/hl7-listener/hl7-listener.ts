@@ -2,6 +2,7 @@
 // opens when its `hl7 in` node starts and closes with it; `hl7 response` nodes send ACKs through it.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { MllpListener, type AckCode, type AckDetails, type AckRef } from '../../lib/hl7';
+import { monitor } from '../shared/monitor';
 import type { Hl7ListenerNode, ListenerConsumer, TlsConfigNode } from './hl7-listener-node';
 
 interface Hl7ListenerDef extends NodeDef {
@@ -23,6 +24,9 @@ export = function (RED: NodeAPI): void {
     const host = def.host?.trim() || '127.0.0.1';
     const port = Number(def.port);
     const address = `${host}:${port}`;
+    // For the health check: bound, or why not. Registered while an hl7 in node uses the listener.
+    let bound: true | string = 'not started';
+    let unregister = (): void => undefined;
 
     const tlsOptions = (): Record<string, unknown> | undefined => {
       if (!def.tls) return undefined;
@@ -41,6 +45,8 @@ export = function (RED: NodeAPI): void {
         return;
       }
       consumer = next;
+      bound = 'starting';
+      unregister = monitor.addListener({ id: this.id, name: this.name || address, address, bound: () => bound });
       try {
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`the port "${def.port}" is not a TCP port number`);
         listener = new MllpListener({
@@ -54,6 +60,7 @@ export = function (RED: NodeAPI): void {
           application: { app: def.app?.trim() || 'ADVIS', facility: def.facility?.trim() || '' },
         });
       } catch (error) {
+        bound = (error as Error).message;
         next.onError(error as Error);
         return;
       }
@@ -62,14 +69,21 @@ export = function (RED: NodeAPI): void {
       started.on('warning', (text) => this.warn(text));
       started.on('stats', (stats) => consumer?.onStats({ ...stats, address }));
       started.start().then(
-        () => consumer?.onStats({ ...started.stats, address }),
-        (error: Error) => consumer?.onError(new Error(`cannot listen on ${address}: ${error.message}`)),
+        () => {
+          bound = true;
+          consumer?.onStats({ ...started.stats, address });
+        },
+        (error: Error) => {
+          bound = `cannot listen on ${address}: ${error.message}`;
+          consumer?.onError(new Error(bound));
+        },
       );
     };
 
     this.detach = async (leaving) => {
       if (consumer !== leaving) return;
       consumer = null;
+      unregister();
       const stopping = listener;
       listener = null;
       await stopping?.stop();
@@ -81,6 +95,7 @@ export = function (RED: NodeAPI): void {
       const stopping = listener;
       listener = null;
       consumer = null;
+      unregister();
       void (stopping?.stop() ?? Promise.resolve()).then(() => done());
     });
   }

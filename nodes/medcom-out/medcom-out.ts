@@ -14,12 +14,14 @@ import * as os from 'node:os';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
 import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
+import { alertThresholdsFrom, AlertWatch, type Alert, type AlertThresholds } from '../../lib/monitor';
 import { StoreError, type AdvisStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import { metrics, monitor } from '../shared/monitor';
 import type { MedcomSinkNode } from './medcom-sink-node';
 
 /** The resend settings are optional: flows saved before they existed, or with them blank, get MedCom's defaults. */
-interface MedcomOutDef extends NodeDef, RetrySettings {
+interface MedcomOutDef extends NodeDef, RetrySettings, Partial<Record<keyof AlertThresholds, string>> {
   site: string;
   /** Which of the two sink config nodes delivers: an editor field holds one config node type only. */
   transport: 'vans' | 'rest';
@@ -32,6 +34,8 @@ interface MedcomOutDef extends NodeDef, RetrySettings {
 const STATUS_INTERVAL_MS = 1000;
 
 export = function (RED: NodeAPI): void {
+  // How often the alert conditions are read from the store (ms); `advisAlertInterval` in settings.js.
+  const alertInterval = Number((RED.settings as { advisAlertInterval?: number }).advisAlertInterval ?? 60_000);
   // How long a claim on an outbox entry lasts before another instance may send it; `advisOutboxLease` (ms) in settings.js.
   const leaseMs = Number((RED.settings as { advisOutboxLease?: number }).advisOutboxLease ?? 60_000);
   /** Site config node id → the medcom out node delivering for it. */
@@ -42,7 +46,7 @@ export = function (RED: NodeAPI): void {
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const sinkNode = RED.nodes.getNode(def.transport === 'rest' ? def.rest : def.vans) as MedcomSinkNode | null;
     let store: AdvisStore | undefined;
-    /** Lets go of the site's store and the sink once the worker has stopped (nodes/holds.ts). */
+    /** Lets go of the site's store and the sink once the worker has stopped (nodes/shared/holds.ts). */
     const releases: (() => void)[] = [];
 
     let statusTimer: NodeJS.Timeout | undefined;
@@ -65,10 +69,56 @@ export = function (RED: NodeAPI): void {
       }, Math.max(0, wait));
     };
 
+    // Alerts go out on the events output with topic `alert`: a text for people (catalog, en-US and da) and the figures.
+    let watch: AlertWatch | undefined;
+    let thresholds: AlertThresholds | undefined;
+    try {
+      thresholds = alertThresholdsFrom(def);
+      watch = new AlertWatch(thresholds);
+    } catch (error) {
+      this.error((error as Error).message);
+    }
+    const alert = (a: Alert): void => {
+      this.warn(RED._(`medcom-out.alert.${a.kind}`, { ...a }));
+      this.send([null, { topic: 'alert', payload: { ...a, text: RED._(`medcom-out.alert.${a.kind}`, { ...a }) } }]);
+    };
+
     const onEvent = (event: DeliveryEvent): void => {
+      metrics.delivery(event);
       this.send([null, { topic: event.type, payload: event }]);
+      if (event.type === 'failed' && event.reason !== 'network') {
+        const dead = watch?.dead({ messageHeaderId: event.messageHeaderId, stayKey: event.stayKey, receiverGln: event.receiverGln, ...(event.reason && { reason: event.reason }) });
+        if (dead) alert(dead);
+      }
       showStatus();
     };
+    let checking = false;
+    const alertTimer = setInterval(() => {
+      if (!store || !watch || checking) return;
+      checking = true;
+      const s = store;
+      Promise.all([s.oldestUnsettled(), s.held(), s.countOutbox('queued'), s.countOutbox('failed'), s.countOutbox('sent')])
+        .then(([oldestUnsettled, held, queued, failed, sent]) => {
+          for (const a of watch!.check({ ...(oldestUnsettled && { oldestUnsettled }), heldSince: held.map((h) => h.createdAt), backlog: queued + failed + sent })) alert(a);
+        })
+        .catch(() => undefined) // the store closed under us or is unreachable: health and the status say so
+        .finally(() => (checking = false));
+    }, alertInterval);
+    let worker: OutboxWorker | undefined;
+    let startError: string | undefined;
+    const unregister = siteNode
+      ? monitor.addDelivery({
+          id: this.id,
+          name: this.name || this.id,
+          siteId: siteNode.id,
+          transport: def.transport === 'rest' ? 'rest' : 'vans',
+          contact: () => worker?.contact,
+          error: () => startError,
+          oldestUnacknowledgedMs: (thresholds?.oldestUnacknowledgedMinutes ?? 60) * 60_000,
+          resend: (id, operator) => worker!.resend(id, operator),
+          deadLetter: (id, operator) => worker!.deadLetter(id, operator),
+        })
+      : () => undefined;
 
     /** The worker, once the site's store is open; until then input waits for it. */
     let closed = false;
@@ -110,6 +160,10 @@ export = function (RED: NodeAPI): void {
         }
       }
     })();
+    starting.then(
+      (started) => (worker = started),
+      (error: Error) => (startError = error.message),
+    );
     starting.catch((error: Error) => {
       this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
       if (!closed) this.error(error.message);
@@ -135,7 +189,8 @@ export = function (RED: NodeAPI): void {
           done(new Error(`msg.payload must be the MessageHeader.id of the message to ${action}`));
           return;
         }
-        (action === 'resend' ? worker.resend(id) : worker.deadLetter(id)).then(
+        // A flow's action is audited as that node's: the flow is what a person wired to do it.
+        (action === 'resend' ? worker.resend(id, `flow:${this.id}`) : worker.deadLetter(id, `flow:${this.id}`)).then(
           () => done(),
           (error: Error) => done(error),
         );
@@ -171,6 +226,8 @@ export = function (RED: NodeAPI): void {
     this.on('close', (done: () => void) => {
       closed = true;
       clearTimeout(statusTimer);
+      clearInterval(alertTimer);
+      unregister();
       if (siteNode && delivering.get(siteNode.id) === this.id) delivering.delete(siteNode.id);
       // The worker's last sends are committed before the store and the sink may close.
       void starting

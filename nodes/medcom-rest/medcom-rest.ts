@@ -6,7 +6,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { RestSink, type RestAuth, type TlsOptions, type Transport } from '../../lib/delivery';
 import type { TlsConfigNode } from '../hl7-listener/hl7-listener-node';
-import { Holds } from '../holds';
+import { Holds } from '../shared/holds';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
 
 interface MedcomRestDef extends NodeDef {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { SftpConnection, VansFolderSink, VansInbox, VansSftpInbox, VansSftpSink, type Inbox, type Sink, type Transport } from '../../lib/delivery';
 import type { NamePostfix } from '../../lib/medcom';
-import { Holds } from '../holds';
+import { Holds } from '../shared/holds';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
 
 interface MedcomVansDef extends NodeDef {

@@ -63,7 +63,7 @@ const CASES: Case[] = [
     breaks: "import type { NodeAPI } from 'node-red';\nexport type N = NodeAPI;\n",
     keeps: "import { createHmac } from 'node:crypto';\nexport const h = createHmac;\n" },
   { rule: 'lib never imports nodes/', file: 'lib/store/x.ts',
-    breaks: "import { Holds } from '../../nodes/holds';\nexport const h = Holds;\n",
+    breaks: "import { Holds } from '../../nodes/shared/holds';\nexport const h = Holds;\n",
     keeps: "import { openMemoryStore } from './index';\nexport const o = openMemoryStore;\n" },
   { rule: 'lib never imports bin/', file: 'lib/hl7/x.ts',
     breaks: "import * as start from '../../bin/start';\nexport const s = start;\n",
@@ -73,9 +73,9 @@ const CASES: Case[] = [
     keeps: "import { parseAdt } from '../../lib/hl7';\nexport const p = parseAdt;\n" },
   { rule: 'nodes/ may not import test/', file: 'nodes/adt-parse/x.ts',
     breaks: "import * as run from '../../test/run';\nexport const r = run;\n",
-    keeps: "import { Holds } from '../holds';\nexport const h = Holds;\n" },
+    keeps: "import { Holds } from '../shared/holds';\nexport const h = Holds;\n" },
   { rule: 'bin/ may not import nodes/', file: 'bin/x.ts',
-    breaks: "import { Holds } from '../nodes/holds';\nexport const h = Holds;\n",
+    breaks: "import { Holds } from '../nodes/shared/holds';\nexport const h = Holds;\n",
     keeps: "import { parseAdt } from '../lib/hl7';\nexport const p = parseAdt;\n" },
 ];
 
