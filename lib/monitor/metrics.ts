@@ -94,8 +94,9 @@ export class AdvisMetrics {
   /** Advis decided later, with no new ADT message: a pre-registration falling due, a held one released. */
   outcomes(site: string, outcomes: readonly AdvisOutcome[]): void {
     for (const outcome of outcomes) {
-      if (outcome.advis && !outcome.replayed) this.notifications.inc({ site, advis: outcome.advis });
-      else if (!outcome.advis) this.noAdvis.inc({ site, reason: outcome.replayed ? 'replayed' : (outcome.reason ?? 'unknown') });
+      if (outcome.replayed) this.noAdvis.inc({ site, reason: 'replayed' });
+      else if (outcome.advis) this.notifications.inc({ site, advis: outcome.advis });
+      else this.noAdvis.inc({ site, reason: outcome.reason ?? 'unknown' });
     }
   }
 

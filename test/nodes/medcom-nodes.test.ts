@@ -233,6 +233,32 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('alerts on the events output: a message given up once, the backlog past its size; no CPR number', async () => {
+    const receiver = await startFhirReceiver();
+    helper.settings({ advisAlertInterval: 50 });
+    try {
+      receiver.answerNext('fatal-error', 'hang', 'hang');
+      const rest = { id: 'rest1', type: 'medcom-rest', url: receiver.base, target: 'process-message', authType: 'none', timeout: 1 };
+      await helper.load(deliveryNodes, flow([rest], { transport: 'rest', rest: 'rest1', backlog: '1', repeatMinutes: '60' }));
+      const events = collect('events');
+      helper.getNode('parse1').receive({ payload: A01 });
+      const dead = (await events.until((m) => m.topic === 'alert')).payload as { kind: string; messageHeaderId: string; reason: string; text: string };
+      expect(dead).to.include({ kind: 'dead', reason: 'rejected', text: 'medcom-out.alert.dead' });
+      // Two stays waiting at a receiver that does not answer: a backlog of 2 passes the size 1.
+      helper.getNode('parse1').receive({ payload: A01.replace(/MSG-A01-0001/g, 'MSG-2').replace(/V100200/g, 'V2') });
+      helper.getNode('parse1').receive({ payload: A01.replace(/MSG-A01-0001/g, 'MSG-3').replace(/V100200/g, 'V3') });
+      const backlog = (await events.until((m) => m.topic === 'alert' && (m.payload as { kind: string }).kind === 'backlog')).payload;
+      expect(backlog).to.include({ kind: 'backlog', threshold: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(events.all.filter((m) => m.topic === 'alert').map((m) => (m.payload as { kind: string }).kind), 'each once per repeat period').to.deep.equal(['dead', 'backlog']);
+      expect(JSON.stringify(events.all)).not.to.include(CPR);
+    } finally {
+      helper.settings({});
+      await helper.unload();
+      await receiver.close();
+    }
+  });
+
   it('REST: an acknowledgement that comes later, through the flow, settles the message', async () => {
     const receiver = await startFhirReceiver();
     try {
