@@ -1,6 +1,6 @@
 // `npm run bench`: the figures the README quotes, measured on this machine. Never part of the test run. Each headline
 // figure is printed beside its peer measured in the same run, with the ratio. One part alone: `npm run bench -- engine`
-// (parts: parse, validate, engine, store, mllp, outbox). The npm script runs with UV_THREADPOOL_SIZE=32, as `npm start`
+// (parts: parse, validate, engine, retention, store, mllp, outbox). The npm script runs with UV_THREADPOOL_SIZE=32, as `npm start`
 // does. The PostgreSQL parts start a throw-away server (test/support/postgres.ts) with fsync on, as a real one runs.
 import { PG_PASSWORD, startPostgres, type TestPostgres } from '../test/support/postgres';
 import { benchDelivery } from './delivery';
@@ -9,6 +9,7 @@ import { benchEngine, benchEngineCluster, WARM_UP_STAYS } from './engine';
 import { benchListeners, benchMllp } from './mllp';
 import { benchOutbox } from './outbox';
 import { benchParse } from './parse';
+import { benchPacking, benchRetention } from './retention';
 import { benchValidate } from './validate';
 
 /** "a (ratio× b)" with the ratio of a to its peer. */
@@ -38,6 +39,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
     const one = await benchEngine(64, { store: await pg.database(), storePassword: PG_PASSWORD });
     const three = await benchEngineCluster(await pg.database(), PG_PASSWORD, 3, 64);
     console.log(`Engine, up to 64 waiting messages per commit: SQLite ${n(sqlite.advisPerSecond)} advis/s; PostgreSQL, 1 instance ${n(one.advisPerSecond)} (${beside(one.advisPerSecond, sqlite.advisPerSecond)} SQLite); PostgreSQL, 3 instances (processes) on one database ${n(three.advisPerSecond)} (${beside(three.advisPerSecond, sqlite.advisPerSecond)} SQLite, ${beside(three.advisPerSecond, one.advisPerSecond)} one instance)`);
+  },
+  async retention() {
+    const p = await benchPacking();
+    console.log(`Packed in the store (Bundles, stays, outcomes; ${n(p.rows)} rows): ${n(p.packedBytes)} bytes for ${n(p.textBytes)} bytes of text (${beside(p.textBytes, p.packedBytes)} smaller)`);
+    const r = await benchRetention();
+    console.log(`Store size before any pruning: ${n(r.bytesPer100kStays / 1024 / 1024)} MiB per 100,000 stays (${n(r.settledStays)} stays, STIN + SLHJ each, with their outbox, audit and idempotency records; goal 400)`);
+    const removed = Object.entries(r.pruned).map(([k, v]) => `${n(v)} ${k}`).join(', ');
+    console.log(`Engine, up to 64 per commit, SQLite, ${r.stays} stays on a store of ${n(r.settledStays)} settled stays: alone ${n(r.alone)} advis/s; while the pruner runs ${n(r.pruning)} (${beside(r.pruning, r.alone)} alone; pruner ${r.prunerStillBusy ? 'still busy at the end' : 'DONE BEFORE THE END: seed more'}; removed in all ${removed})`);
   },
   async store() {
     const pg = await postgres();

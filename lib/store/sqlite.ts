@@ -126,12 +126,17 @@ class SqliteDatabase implements SqlDatabase {
     private readonly db: Database.Database,
     readonly location: string,
   ) {
-    this.connection = { query: async (sql, values) => (await this.idle(), this.run(sql, values)) };
+    this.connection = { query: (sql, values) => this.whenIdle(() => this.run(sql, values)) };
   }
 
-  /** Resolves when no transaction is running. */
-  private async idle(): Promise<void> {
+  /**
+   * Runs `work` once no transaction is running, in the same turn as the check: a waiter that returned first and ran
+   * later (an `await` between) could find that another waiter had begun a transaction meanwhile, and two BEGINs on
+   * the one connection interleave (the pruner beside the engine met exactly that).
+   */
+  private async whenIdle<T>(work: () => T): Promise<T> {
     while (this.running) await this.running;
+    return work();
   }
 
   private run<R>(sql: string, values: readonly unknown[] = []): { rows: R[]; count: number } {
@@ -147,9 +152,10 @@ class SqliteDatabase implements SqlDatabase {
   }
 
   async transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
-    await this.idle();
     let end!: () => void;
-    this.running = new Promise((resolve) => (end = resolve));
+    await this.whenIdle(() => {
+      this.running = new Promise((resolve) => (end = resolve));
+    });
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const result = await work({ query: async (sql, values) => this.run(sql, values) });
@@ -172,8 +178,11 @@ class SqliteDatabase implements SqlDatabase {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  async details(): Promise<Pick<StoreStats, 'sqlite' | 'bytes'>> {
-    await this.idle();
+  details(): Promise<Pick<StoreStats, 'sqlite' | 'bytes'>> {
+    return this.whenIdle(() => this.readDetails());
+  }
+
+  private readDetails(): Pick<StoreStats, 'sqlite' | 'bytes'> {
     const pragma = (name: string): unknown => this.db.pragma(name, { simple: true });
     const bytes = (pragma('page_count') as number) * (pragma('page_size') as number);
     const walBytes = this.location === MEMORY ? 0 : (fs.statSync(`${this.location}-wal`, { throwIfNoEntry: false })?.size ?? 0);
@@ -192,11 +201,12 @@ class SqliteDatabase implements SqlDatabase {
     };
   }
 
-  async close(): Promise<void> {
-    await this.idle();
-    if (!this.db.open) return;
-    // SQLite's advice for long-lived connections: refresh the planner's statistics where they have gone stale.
-    this.db.pragma('optimize');
-    this.db.close();
+  close(): Promise<void> {
+    return this.whenIdle(() => {
+      if (!this.db.open) return;
+      // SQLite's advice for long-lived connections: refresh the planner's statistics where they have gone stale.
+      this.db.pragma('optimize');
+      this.db.close();
+    });
   }
 }

@@ -181,6 +181,38 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
     expect(error.error!.message).to.include('ADVIS_TEST_UNSET');
   });
 
+  it('prunes to the retention settings on its interval: a delivered Bundle past its days goes, its summary and everything unsettled stay', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-retention-'));
+    helper.settings({ advisPruneInterval: 50 });
+    try {
+      await helper.load(allNodes, flow({ storeFile: path.join(dir, 'advis.db'), retentionBundleDays: '1', retentionSummaryDays: '30' }));
+      const out = receive('out', 2);
+      helper.getNode('parse1').receive({ payload: A01 });
+      helper.getNode('parse1').receive({ payload: A01.replace(/MSG-A01-0001/g, 'MSG-2').replace(/V100200/g, 'V2') });
+      const [delivered, queued] = (await out).map((m) => (m.advis as { messageHeaderId: string }).messageHeaderId);
+      const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
+      // Made old: the first delivered two days ago, the second still queued from then.
+      await store.commit({ outboxUpdate: [{ messageHeaderId: delivered, status: 'delivered', attempts: 1 }] });
+      const twoDaysAgo = Date.now() - 2 * 86_400_000;
+      const sqlite = (await import('better-sqlite3')).default(path.join(dir, 'advis.db'));
+      sqlite.prepare('UPDATE outbox SET created_at = ?').run(twoDaysAgo);
+      sqlite.close();
+      for (let i = 0; i < 100 && (await store.getOutbox(delivered))!.body !== null; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await store.getOutbox(delivered))!).to.include({ status: 'delivered', body: null });
+      expect((await store.getOutbox(queued))!.body).to.be.a('string');
+    } finally {
+      helper.settings({});
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses retention settings it cannot keep, and prunes nothing', async () => {
+    await helper.load(allNodes, flow({ retentionBundleDays: '90', retentionSummaryDays: '30' }));
+    const site = helper.getNode('site1') as unknown as { error: { args: unknown[][] } };
+    expect(site.error.args.map((a) => String(a[0]))).to.deep.equal(['advis-site.errors.retention']);
+  });
+
   it('keeps CPR numbers out of node status', async () => {
     await helper.load(allNodes, flow({}));
     const out = receive('out', 1);
