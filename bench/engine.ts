@@ -1,6 +1,6 @@
 // The whole engine per advis: HL7 text → parse → decide → build → validate → durable commit (SQLite with
 // synchronous=FULL, or PostgreSQL with fsync on), over stays that each get a STIN (A01) and an SLHJ (A03), after a
-// warm-up. Also the store's size per stay (SQLite), and several instances on one PostgreSQL: each its own process
+// warm-up (the store's size per stay is bench/retention.ts), and several instances on one PostgreSQL: each its own process
 // (bench/engine-instance.ts), deciding its own stays, started together once all have warmed up.
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -82,16 +82,15 @@ export async function openEngineRun(store: string, batch: number, storePassword?
   };
 }
 
-/** One engine on a new SQLite file (or on `store`), after the warm-up; with the SQLite file's size per stay. */
-export async function benchEngine(batch: number, options: { store?: string; storePassword?: string; stays?: number } = {}): Promise<{ advisPerSecond: number; bytesPer100kStays?: number; stays: number }> {
+/** One engine on a new SQLite file (or on `store`), after the warm-up (the store's size: bench/retention.ts). */
+export async function benchEngine(batch: number, options: { store?: string; storePassword?: string; stays?: number } = {}): Promise<{ advisPerSecond: number; stays: number }> {
   const stays = options.stays ?? 1500;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-bench-'));
   const engine = await openEngineRun(options.store ?? path.join(dir, 'advis.db'), batch, options.storePassword);
   try {
     await engine.run(0, WARM_UP_STAYS);
     const { advis, seconds } = await engine.run(WARM_UP_STAYS, stays);
-    const sqlite = (await engine.runtime.store.stats()).sqlite;
-    return { advisPerSecond: advis / seconds, stays, ...(sqlite && { bytesPer100kStays: ((sqlite.bytes + sqlite.walBytes) / (WARM_UP_STAYS + stays)) * 100_000 }) };
+    return { advisPerSecond: advis / seconds, stays };
   } finally {
     await engine.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -33,7 +33,6 @@ const BENCHES: Record<string, () => Promise<void>> = {
   async engine() {
     const single = await benchEngine(1);
     console.log(`Engine end to end (parse, decide, build, validate, durable commit), SQLite, one commit per message: ${n(single.advisPerSecond)} advis/s (${single.stays} stays, STIN + SLHJ each, after ${WARM_UP_STAYS} warm-up stays)`);
-    console.log(`Store size: ${(single.bytesPer100kStays! / 1024 / 1024).toFixed(0)} MiB per 100,000 stays (with their outbox, audit and idempotency records)`);
     const sqlite = await benchEngine(64);
     const pg = await postgres();
     const one = await benchEngine(64, { store: await pg.database(), storePassword: PG_PASSWORD });
@@ -44,7 +43,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     const p = await benchPacking();
     console.log(`Packed in the store (Bundles, stays, outcomes; ${n(p.rows)} rows): ${n(p.packedBytes)} bytes for ${n(p.textBytes)} bytes of text (${beside(p.textBytes, p.packedBytes)} smaller)`);
     const r = await benchRetention();
-    console.log(`Store size before any pruning: ${n(r.bytesPer100kStays / 1024 / 1024)} MiB per 100,000 stays (${n(r.settledStays)} stays, STIN + SLHJ each, with their outbox, audit and idempotency records; goal 400)`);
+    console.log(`Store size before any pruning: ${n(r.bytesPer100kStays / 1024 / 1024)} MiB per 100,000 stays, of which ${(r.walBytes / 1024 / 1024).toFixed(1)} MiB write-ahead log (pages of ${n(r.settledStays)} stays, STIN + SLHJ each, with their outbox, audit and idempotency records, scaled; goal ≤ 400)`);
     const removed = Object.entries(r.pruned).map(([k, v]) => `${n(v)} ${k}`).join(', ');
     console.log(`Engine, up to 64 per commit, SQLite, ${r.stays} stays on a store of ${n(r.settledStays)} settled stays: alone ${n(r.alone)} advis/s; while the pruner runs ${n(r.pruning)} (${beside(r.pruning, r.alone)} alone; pruner ${r.prunerStillBusy ? 'still busy at the end' : 'DONE BEFORE THE END: seed more'}; removed in all ${removed})`);
   },

@@ -122,6 +122,27 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
     }
   });
 
+  it('example "medcom out - alerts by e-mail" mails a subject and a text when a message goes dead, without a CPR number', async () => {
+    const receiver = await startFhirReceiver();
+    receiver.answerNext('fatal-error');
+    try {
+      process.env.ADVIS_FHIR_URL = receiver.base;
+      // The e-mail node (node-red-node-email) is the user's to install: a helper stands in for it.
+      const flow = loadFlow(path.join('examples', 'medcom out - alerts by e-mail.json')).map((n) => (n.type === 'e-mail' ? { id: n.id, type: 'helper', z: (n as { z?: string }).z } : n));
+      await helper.load([...core, nodes.site, nodes.parse, nodes.advis, nodes.medcomOut, nodes.medcomRest], flow);
+      const mail = firstMessage('e1');
+      helper.getNode('i1').receive({});
+      const msg = (await mail) as { topic: string; payload: string };
+      expect(msg.topic).to.equal('advis alert: dead');
+      expect(msg.payload).to.match(/^medcom-out\.alert\.dead\n\n\{"kind":"dead"/);
+      expect(msg.payload).to.include('"reason":"rejected"').and.not.to.include('0101800005');
+    } finally {
+      await helper.unload();
+      delete process.env.ADVIS_FHIR_URL;
+      await receiver.close();
+    }
+  });
+
   it('example "medcom out - deliver over SFTP" uploads the STIN\'s envelope to the SFTP server\'s outbox', async () => {
     const server = await startSftpServer();
     const keyFile = path.join(server.root, '..', `${path.basename(server.root)}.key`);
