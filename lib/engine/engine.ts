@@ -77,6 +77,8 @@ export interface AdvisEngine {
   releaseDue(): Promise<ProcessResult>;
   /** Decides the held events again (after the site configuration changed); those still not addressable stay held. */
   releaseHeld(): Promise<ProcessResult>;
+  /** Decides with `site` from now on: a configuration fixed while the engine runs (the advis monitor's release). */
+  useSite(site: Site): void;
   /** The key the store finds a patient's stays by: a keyed hash of the CPR number (the CPR itself is never stored). */
   patientKey(cpr: string): string;
 }
@@ -93,7 +95,8 @@ const DEFER_TOLERANCE_MS = 60_000;
 type Origin = { kind: 'new' } | { kind: 'deferred'; id: number } | { kind: 'held'; id: number };
 
 export function createAdvisEngine(options: EngineOptions): AdvisEngine {
-  const { store, site, validator } = options;
+  const { store, validator } = options;
+  let site = options.site;
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => crypto.randomUUID());
   // The key object made once: from the secret's text, every hash would import the key again.
@@ -317,6 +320,10 @@ export function createAdvisEngine(options: EngineOptions): AdvisEngine {
       const results: ProcessResult[] = [];
       for (const h of await store.held<AdtEvent>()) results.push(await release(h.payload, { kind: 'held', id: h.id }));
       return merge(results);
+    },
+
+    useSite(next) {
+      site = next;
     },
 
     patientKey,

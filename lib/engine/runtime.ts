@@ -17,6 +17,8 @@ export interface AdvisRuntime {
   /** Which MedCom package versions were loaded, and from where. */
   profiles: readonly LoadedPackage[];
   engine: AdvisEngine;
+  /** Uses a changed site configuration from now on (`site` and the engine's decisions). */
+  useSite(site: Site): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,19 @@ export async function openAdvisRuntime(options: RuntimeOptions): Promise<AdvisRu
       ...(options.now ? { now: options.now } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
     });
-    return { site: options.site, store, validator, profiles: profiles.packages, engine, close: () => store.close() };
+    const runtime: AdvisRuntime = {
+      site: options.site,
+      store,
+      validator,
+      profiles: profiles.packages,
+      engine,
+      useSite(site) {
+        runtime.site = site;
+        engine.useSite(site);
+      },
+      close: () => store.close(),
+    };
+    return runtime;
   } catch (error) {
     await store.close();
     throw error;

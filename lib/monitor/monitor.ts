@@ -59,7 +59,10 @@ export interface ListenerPart {
   bound(): true | string;
 }
 
-/** An `advis` node of a site: decides the held advis again and sends what comes of it down its flow. */
+/**
+ * An `advis` node of a site: reads the site configuration again, decides the held advis with it and sends what comes
+ * of it down its flow. Rejects with what is wrong when the configuration is not valid (nothing is released then).
+ */
 export interface ReleasePart {
   siteId: string;
   releaseHeld(): Promise<ProcessResult>;
@@ -288,7 +291,7 @@ export class AdvisMonitor {
     return summaryOf(entry);
   }
 
-  /** Decides the site's held advis again (after its configuration was fixed); what is still not addressable stays held. */
+  /** Decides the site's held advis again with its configuration read again (fixed); what is still not addressable stays held. */
   async releaseHeld(siteId: string | undefined, operator: string): Promise<{ released: number; stillHeld: number }> {
     const site = this.site(siteId);
     const release = [...this.releases].find((r) => r.siteId === site.id);

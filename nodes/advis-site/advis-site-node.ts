@@ -8,6 +8,11 @@ export interface AdvisSiteNode extends Node {
   /** The site, or throws an Error saying what is wrong with its configuration. */
   loadSite(): Site;
   /**
+   * Reads the site configuration again (its file, which an operator may have fixed) and uses it from now on, for
+   * parsing and deciding; throws an Error saying what is wrong and keeps the one in use if it is not valid.
+   */
+  reloadSite(): Promise<Site>;
+  /**
    * The shared runtime (site, store, validator, engine), opened on first use. A failure to open it (the database not
    * reachable yet) is not kept: the next call tries again.
    */

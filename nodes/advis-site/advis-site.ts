@@ -50,8 +50,14 @@ export = function (RED: NodeAPI): void {
       return v;
     };
 
-    this.loadSite = () =>
-      (site ??= readSiteSource(def.siteSource === 'inline' ? { inline: setting(def.site, 'site') } : { file: setting(def.siteFile, 'siteFile') }));
+    const readSite = (): Site => readSiteSource(def.siteSource === 'inline' ? { inline: setting(def.site, 'site') } : { file: setting(def.siteFile, 'siteFile') });
+    this.loadSite = () => (site ??= readSite());
+    this.reloadSite = async () => {
+      const next = readSite();
+      (await this.runtime()).useSite(next);
+      site = next;
+      return next;
+    };
 
     // The profiles setting only overrides the shipped packages: empty or an unset ${VAR} (the default is
     // ${ADVIS_FHIR_PACKAGES}) means no override directory beyond ~/.fhir/packages.

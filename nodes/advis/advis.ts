@@ -128,7 +128,10 @@ export = function (RED: NodeAPI): void {
         },
       );
     };
-    const unregister = siteNode ? monitor.addRelease({ siteId: siteNode.id, releaseHeld: () => releaseNow('releaseHeld') }) : () => undefined;
+    // The operator's release reads the site configuration again first: the fix is usually in the site file.
+    const unregister = siteNode
+      ? monitor.addRelease({ siteId: siteNode.id, releaseHeld: async () => (await siteNode.reloadSite(), releaseNow('releaseHeld')) })
+      : () => undefined;
     const started = setTimeout(() => releaseQueued('releaseHeld'), 0);
     const timer = setInterval(() => releaseQueued('releaseDue'), releaseInterval);
     this.on('close', (done: () => void) => {

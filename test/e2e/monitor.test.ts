@@ -57,7 +57,7 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     tokens.reader = await login('reader', 'reader-pass');
     tokens.clerk = await login('clerk', 'clerk-pass');
     send(fixture('A01_admitted.hl7'));
-    send(fixture('A01_admitted.hl7').replace(/MSG-A01-0001/g, 'MSG-HELD').replace(/V100200/g, 'V999').replace('^H^^163|', '^H^^999|'));
+    send(fixture('A01_admitted.hl7').replace(/MSG-A01-0001/g, 'MSG-HELD').replace(/V100200/g, 'V999').replace('^H^^163|', '^H^^175|'));
   });
   after(() => advis?.stop());
 
@@ -96,20 +96,31 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     expect(found.messages.map((m: { messageHeaderId: string }) => m.messageHeaderId)).to.deep.equal([messageHeaderId]);
   });
 
-  it('lets the administrator resend and release, and the audit of people (monitor and advis audit) says who did what', async () => {
+  it('lets the administrator resend, and release held advis once the site file is fixed; the audit of people (monitor and advis audit) says who did what', async () => {
     const resent = await as('admin', `/advis/monitor/messages/${messageHeaderId}/resend`, 'POST');
     expect(resent.status).to.equal(200);
     expect((await resent.json()).message).to.include({ messageHeaderId, status: 'queued' });
-    const released = await as('admin', '/advis/monitor/held/release', 'POST');
-    expect(await released.json()).to.deep.equal({ released: 0, stillHeld: 1 });
+    const release = () => as('admin', '/advis/monitor/held/release', 'POST').then((r) => r.json());
+    expect(await release()).to.deep.equal({ released: 0, stillHeld: 1 });
 
-    const audit = (await (await as('reader', '/advis/monitor/audit')).json()).audit as { user: string; action: string; target: string }[];
+    // The fix: Rødovre (0175) added to the site file the flow reads.
+    const siteFile = path.join(advis.dataDir, 'node-red', 'site.json');
+    const site = JSON.parse(fs.readFileSync(siteFile, 'utf8')) as { municipalities: object[] };
+    site.municipalities.push({ code: '0175', name: 'Sygehusadviser, Rødovre Kommune (test)', sor: '953771000016002', gln: '5790000000135' });
+    fs.writeFileSync(siteFile, JSON.stringify(site, null, 2));
+    expect(await release()).to.deep.equal({ released: 1, stillHeld: 0 });
+    const sent = (await (await as('reader', '/advis/monitor/messages?receiverGln=5790000000135')).json()).messages as { stayKey: string; advis: string }[];
+    expect(sent.map((m) => [m.stayKey, m.advis])).to.deep.equal([['V999|HGH', 'STIN']]);
+
+    const audit = (await (await as('reader', '/advis/monitor/audit')).json()).audit as { user: string; action: string; detail: string | null }[];
     expect(audit.map((a) => [a.user, a.action])).to.deep.equal([
+      ['admin', 'release'],
       ['admin', 'release'],
       ['admin', 'resend'],
       ['clerk', 'search-personal'],
       ['clerk', 'view-personal'],
     ]);
+    expect(audit[0].detail).to.equal('1 released (1 advis), 0 still held');
     expect(JSON.stringify(audit)).not.to.include(CPR);
     const cli = advisCli(['audit', '--store', path.join(advis.dataDir, 'advis.db'), '--user', 'clerk']);
     expect(cli.status, cli.stderr).to.equal(0);
@@ -122,8 +133,8 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     expect(metrics.headers.get('content-type')).to.match(/^text\/plain/);
     const text = await metrics.text();
     expect(text).to.include('advis_adt_messages_total{site="Example region",event="A01"} 2');
-    expect(text).to.include('advis_notifications_total{site="Example region",advis="STIN"} 1');
-    expect(text).to.include('advis_held{site="Example region"} 1');
+    expect(text).to.include('advis_notifications_total{site="Example region",advis="STIN"} 2');
+    expect(text).to.include('advis_held{site="Example region"} 0');
     expect(text).to.match(/advis_store_bytes\{site="Example region"\} \d+/);
     expect(text).not.to.include(CPR);
     const health = await as('token', '/advis/health');
