@@ -4,6 +4,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { parseAdt } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import { translator } from '../shared/errors';
+import { hl7Payload } from '../shared/settings';
 
 interface AdtParseDef extends NodeDef {
   site: string;
@@ -15,6 +17,7 @@ export = function (RED: NodeAPI): void {
     const siteNode = def.site ? (RED.nodes.getNode(def.site) as AdvisSiteNode | null) : null;
     let parsed = 0;
     let failed = 0;
+    const t = translator(RED);
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: unknown; hl7error?: unknown }, send, done) => {
       let sources;
@@ -25,10 +28,12 @@ export = function (RED: NodeAPI): void {
         done(error as Error);
         return;
       }
-      const payload = msg.payload;
-      if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
+      let payload;
+      try {
+        payload = hl7Payload(t, msg.payload);
+      } catch (error) {
         failed++;
-        done(new Error(`msg.payload must be HL7 text (a string or a Buffer), not ${payload === null ? 'null' : typeof payload}`));
+        done(error as Error);
         return;
       }
       const result = parseAdt(payload, sources);

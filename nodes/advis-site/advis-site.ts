@@ -11,8 +11,10 @@ import { openAdvisRuntime, readSiteSource, type AdvisRuntime } from '../../lib/e
 import { pruneToPolicy } from '../../lib/engine/retention';
 import { describePackages } from '../../lib/fhir/profiles';
 import { retentionFrom, type RetentionPolicy } from '../../lib/store';
+import { translator } from '../shared/errors';
 import { Holds } from '../shared/holds';
 import { monitor } from '../shared/monitor';
+import { setting } from '../shared/settings';
 import type { AdvisSiteNode } from './advis-site-node';
 
 interface AdvisSiteDef extends NodeDef {
@@ -39,18 +41,11 @@ export = function (RED: NodeAPI): void {
     let site: Site | undefined;
     let runtime: Promise<AdvisRuntime> | undefined;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const t = translator(RED);
+    const label = (field: string) => RED._(`advis-site.label.${field}`);
 
-    const setting = (value: string, name: string, fallback?: string): string => {
-      const v = value?.trim();
-      if (!v && fallback) return fallback;
-      // Node-RED leaves an unset ${VAR} as the literal text: say which variable is missing.
-      const unset = /^\$\{(\S+)\}$/.exec(v ?? '');
-      if (unset) throw new Error(`the setting "${name}" uses the environment variable ${unset[1]}, which is not set`);
-      if (!v) throw new Error(`the setting "${name}" is empty`);
-      return v;
-    };
-
-    const readSite = (): Site => readSiteSource(def.siteSource === 'inline' ? { inline: setting(def.site, 'site') } : { file: setting(def.siteFile, 'siteFile') });
+    const readSite = (): Site =>
+      readSiteSource(def.siteSource === 'inline' ? { inline: setting(t, def.site, label('siteSource')) } : { file: setting(t, def.siteFile, label('siteFile')) });
     this.loadSite = () => (site ??= readSite());
     this.reloadSite = async () => {
       const next = readSite();
@@ -69,7 +64,7 @@ export = function (RED: NodeAPI): void {
     const open = async (): Promise<AdvisRuntime> => {
       const opened = await openAdvisRuntime({
         site: this.loadSite(),
-        store: setting(def.storeFile, 'storeFile', path.join(userDir, 'advis', 'advis.db')),
+        store: def.storeFile?.trim() ? setting(t, def.storeFile, label('storeFile')) : path.join(userDir, 'advis', 'advis.db'),
         profiles: profiles(),
         patientKeySecret: this.credentials?.patientKey,
         storePassword: this.credentials?.storePassword,
@@ -131,7 +126,7 @@ export = function (RED: NodeAPI): void {
       void holds
         .released()
         .then(() => runtime?.then((r) => r.close()))
-        .catch((error: unknown) => this.warn(`closing the store: ${(error as Error).message}`))
+        .catch((error: unknown) => this.warn(RED._('advis-site.errors.closing', { error: (error as Error).message })))
         .then(() => {
           runtime = undefined;
           site = undefined;

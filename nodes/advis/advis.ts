@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { BatchResult, ProcessResult } from '../../lib/engine/engine';
 import type { AdtEvent } from '../../lib/hl7';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import { CatalogError, SHARED, translator } from '../shared/errors';
 import { metrics, monitor } from '../shared/monitor';
 
 interface AdvisDef extends NodeDef {
@@ -26,6 +27,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const counts = { advis: 0, none: 0, held: 0 };
+    const t = translator(RED);
     const siteLabel = siteNode ? siteNode.name || siteNode.id : '';
     if (!siteNode) this.status({ fill: 'red', shape: 'ring', text: 'advis.status.no-site' });
 
@@ -88,11 +90,11 @@ export = function (RED: NodeAPI): void {
 
     this.on('input', (msg: NodeMessageInFlow & { adt?: AdtEvent }, send, done) => {
       if (!siteNode) {
-        done(new Error('no advis site is configured for this node'));
+        done(new CatalogError(`${SHARED}.errors.no-site`, {}, t));
         return;
       }
       if (!msg.adt || typeof msg.adt !== 'object' || typeof msg.adt.event !== 'string') {
-        done(new Error('msg.adt is missing or not an AdtEvent: put an adt parse node before this one'));
+        done(new CatalogError('advis.errors.no-adt', {}, t));
         return;
       }
       waiting.push({ msg, adt: msg.adt, send, done });
@@ -123,7 +125,7 @@ export = function (RED: NodeAPI): void {
       releaseNow(which).then(
         () => (lastFailure = ''),
         (error: Error) => {
-          if (error.message !== lastFailure) this.error(`could not release deferred or held advis: ${error.message}`);
+          if (error.message !== lastFailure) this.error(RED._('advis.errors.release', { error: error.message }));
           lastFailure = error.message;
         },
       );

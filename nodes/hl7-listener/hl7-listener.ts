@@ -2,8 +2,10 @@
 // opens when its `hl7 in` node starts and closes with it; `hl7 response` nodes send ACKs through it.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { MllpListener, type AckCode, type AckDetails, type AckRef } from '../../lib/hl7';
+import { CatalogError, translator } from '../shared/errors';
 import { monitor } from '../shared/monitor';
-import type { Hl7ListenerNode, ListenerConsumer, TlsConfigNode } from './hl7-listener-node';
+import { portNumber, tlsOptions } from '../shared/settings';
+import type { Hl7ListenerNode, ListenerConsumer } from './hl7-listener-node';
 
 interface Hl7ListenerDef extends NodeDef {
   host: string;
@@ -21,18 +23,16 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     let listener: MllpListener | null = null;
     let consumer: ListenerConsumer | null = null;
+    const t = translator(RED);
     const host = def.host?.trim() || '127.0.0.1';
-    const port = Number(def.port);
-    const address = `${host}:${port}`;
+    const address = `${host}:${String(def.port).trim()}`;
     // For the health check: bound, or why not. Registered while an hl7 in node uses the listener.
     let bound: true | string = 'not started';
     let unregister = (): void => undefined;
 
-    const tlsOptions = (): Record<string, unknown> | undefined => {
-      if (!def.tls) return undefined;
-      const tlsNode = RED.nodes.getNode(def.tls) as TlsConfigNode | null;
-      if (!tlsNode) throw new Error('the TLS configuration chosen for this listener is missing');
-      const options = tlsNode.addTLSOptions({});
+    const serverTls = (): Record<string, unknown> | undefined => {
+      const options = tlsOptions(RED, t, def.tls);
+      if (!options) return undefined;
       // Server side: "verify" means asking for and checking the client's certificate (mutual TLS).
       options.requestCert = Boolean(def.clientCert);
       options.rejectUnauthorized = Boolean(def.clientCert);
@@ -41,18 +41,17 @@ export = function (RED: NodeAPI): void {
 
     this.attach = (next) => {
       if (consumer) {
-        next.onError(new Error(`the HL7 listener on ${address} already serves another hl7 in node`));
+        next.onError(new CatalogError('hl7-listener.errors.in-use', { address }, t));
         return;
       }
       consumer = next;
       bound = 'starting';
       unregister = monitor.addListener({ id: this.id, name: this.name || address, address, bound: () => bound });
       try {
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`the port "${def.port}" is not a TCP port number`);
         listener = new MllpListener({
           host,
-          port,
-          tls: tlsOptions(),
+          port: portNumber(t, def.port, RED._('hl7-listener.label.port'), { zero: true }),
+          tls: serverTls(),
           maxFrameBytes: Math.max(1, Number(def.maxFrameKiB) || 10_240) * 1024,
           idleTimeoutMs: Math.max(0, Number(def.idleTimeout) || 0) * 1000,
           ackMode: next.ackMode,
@@ -74,8 +73,9 @@ export = function (RED: NodeAPI): void {
           consumer?.onStats({ ...started.stats, address });
         },
         (error: Error) => {
-          bound = `cannot listen on ${address}: ${error.message}`;
-          consumer?.onError(new Error(bound));
+          const refused = new CatalogError('hl7-listener.errors.listen', { address, error: error.message }, t);
+          bound = refused.message;
+          consumer?.onError(refused);
         },
       );
     };

@@ -4,7 +4,8 @@
 // sent one at a time in the order they arrive, on one connection that is opened again when it closes.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { MllpSender } from '../../lib/hl7';
-import type { TlsConfigNode } from '../hl7-listener/hl7-listener-node';
+import { CatalogError, translator } from '../shared/errors';
+import { hl7Payload, portNumber, tlsOptions } from '../shared/settings';
 
 interface Hl7OutDef extends NodeDef {
   host: string;
@@ -16,23 +17,16 @@ interface Hl7OutDef extends NodeDef {
 export = function (RED: NodeAPI): void {
   function Hl7Out(this: Node, def: Hl7OutDef): void {
     RED.nodes.createNode(this, def);
+    const t = translator(RED);
     const host = def.host?.trim() || '127.0.0.1';
-    const port = Number(def.port);
     let sender: MllpSender | null = null;
     let sent = 0;
     let failed = 0;
     try {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`the port "${def.port}" is not a TCP port number`);
-      let tlsOptions: Record<string, unknown> | undefined;
-      if (def.tls) {
-        const tlsNode = RED.nodes.getNode(def.tls) as TlsConfigNode | null;
-        if (!tlsNode) throw new Error('the TLS configuration chosen for this node is missing');
-        tlsOptions = tlsNode.addTLSOptions({});
-      }
       sender = new MllpSender({
         host,
-        port,
-        tls: tlsOptions,
+        port: portNumber(t, def.port, RED._('hl7-out.label.port')),
+        tls: tlsOptions(RED, t, def.tls),
         ackTimeoutMs: Math.max(1, Number(def.ackTimeout) || 30) * 1000,
         connectTimeoutMs: 10_000,
       });
@@ -43,12 +37,14 @@ export = function (RED: NodeAPI): void {
 
     this.on('input', (msg: NodeMessageInFlow & { ack?: unknown }, send, done) => {
       if (!sender) {
-        done(new Error('this hl7 out node is not configured correctly (see its first error)'));
+        done(new CatalogError('hl7-out.errors.not-configured', {}, t));
         return;
       }
-      const payload = msg.payload;
-      if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
-        done(new Error(`msg.payload must be HL7 text (a string or a Buffer), not ${payload === null ? 'null' : typeof payload}`));
+      let payload;
+      try {
+        payload = hl7Payload(t, msg.payload);
+      } catch (error) {
+        done(error as Error);
         return;
       }
       sender.send(payload).then(

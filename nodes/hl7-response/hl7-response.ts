@@ -7,6 +7,7 @@
 // passed over quietly; one whose connection has closed is logged: the EPR sends it again on its next connection.
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { HL7_ERROR_CONDITIONS, type AckCode, type AckDetails, type Hl7ErrorCode } from '../../lib/hl7';
+import { CatalogError, translator, type Translate } from '../shared/errors';
 import type { Hl7ListenerNode, Hl7MessageRef } from '../hl7-listener/hl7-listener-node';
 
 type ResponseMessage = NodeMessageInFlow & {
@@ -18,11 +19,14 @@ type ResponseMessage = NodeMessageInFlow & {
 
 const CODES = new Set<AckCode>(['AA', 'AE', 'AR']);
 
-/** The ACK the flow asks for (see the header). Texts name the reason, never message content. */
-function ackFor(msg: ResponseMessage): { code: AckCode; details: AckDetails } {
+/**
+ * The ACK the flow asks for (see the header). Texts name the reason, never message content; they go to the sender in
+ * MSA-3 and ERR, so they are HL7's English, not the editor's language.
+ */
+function ackFor(msg: ResponseMessage, t: Translate): { code: AckCode; details: AckDetails } {
   if (msg.ack && typeof msg.ack === 'object') {
     const code = String(msg.ack.code ?? 'AA').toUpperCase() as AckCode;
-    if (!CODES.has(code)) throw new Error(`msg.ack.code must be AA, AE or AR, not "${msg.ack.code}"`);
+    if (!CODES.has(code)) throw new CatalogError('hl7-response.errors.code', { code: String(msg.ack.code) }, t);
     return { code, details: { text: msg.ack.text } };
   }
   if (msg.hl7error && typeof msg.hl7error === 'object') {
@@ -41,16 +45,17 @@ function ackFor(msg: ResponseMessage): { code: AckCode; details: AckDetails } {
 export = function (RED: NodeAPI): void {
   function Hl7Response(this: Node, def: { id: string }): void {
     RED.nodes.createNode(this, def as never);
+    const t = translator(RED);
     this.on('input', (msg: ResponseMessage, _send, done) => {
       const ref = msg.hl7;
       if (!ref || typeof ref !== 'object' || typeof ref.listener !== 'string') {
-        done(new Error('msg.hl7 is missing: only messages that came from an hl7 in node can be answered'));
+        done(new CatalogError('hl7-response.errors.no-hl7', {}, t));
         return;
       }
       const listener = RED.nodes.getNode(ref.listener) as Hl7ListenerNode | null;
       let ack;
       try {
-        ack = ackFor(msg);
+        ack = ackFor(msg, t);
       } catch (error) {
         done(error as Error);
         return;

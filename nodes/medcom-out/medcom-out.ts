@@ -17,6 +17,7 @@ import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
 import { alertThresholdsFrom, AlertWatch, type Alert, type AlertThresholds } from '../../lib/monitor';
 import { StoreError, type AdvisStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
+import { CatalogError, SHARED, translator } from '../shared/errors';
 import { metrics, monitor } from '../shared/monitor';
 import type { MedcomSinkNode } from './medcom-sink-node';
 
@@ -43,6 +44,7 @@ export = function (RED: NodeAPI): void {
 
   function MedcomOut(this: Node, def: MedcomOutDef): void {
     RED.nodes.createNode(this, def);
+    const t = translator(RED);
     const siteNode = RED.nodes.getNode(def.site) as AdvisSiteNode | null;
     const sinkNode = RED.nodes.getNode(def.transport === 'rest' ? def.rest : def.vans) as MedcomSinkNode | null;
     let store: AdvisStore | undefined;
@@ -124,10 +126,10 @@ export = function (RED: NodeAPI): void {
     let closed = false;
     const starting = (async (): Promise<OutboxWorker> => {
       const policy = retryPolicyFrom(def);
-      if (!siteNode) throw new Error('no advis site is configured for this node');
-      if (!sinkNode) throw new Error('no VANS or FHIR REST delivery is configured for this node');
+      if (!siteNode) throw new CatalogError(`${SHARED}.errors.no-site`, {}, t);
+      if (!sinkNode) throw new CatalogError('medcom-out.errors.no-sink', {}, t);
       const other = delivering.get(siteNode.id);
-      if (other) throw new Error(`the medcom out node ${other} already delivers for this site; a site has one`);
+      if (other) throw new CatalogError('medcom-out.errors.already-delivering', { other }, t);
       delivering.set(siteNode.id, this.id);
       releases.push(siteNode.hold(), sinkNode.hold());
       const transport = sinkNode.transport();
@@ -156,7 +158,7 @@ export = function (RED: NodeAPI): void {
           if (attempt === 0) this.error((error as Error).message);
           this.status({ fill: 'red', shape: 'ring', text: 'medcom-out.status.error' });
           await new Promise((resolve) => setTimeout(resolve, sinkNode.pollIntervalMs));
-          if (closed) throw new Error('closed before the store could be opened', { cause: error });
+          if (closed) throw new CatalogError('medcom-out.errors.closed', {}, t, { cause: error });
         }
       }
     })();
@@ -186,7 +188,7 @@ export = function (RED: NodeAPI): void {
       if (action === 'resend' || action === 'dead-letter') {
         const id = msg.payload;
         if (typeof id !== 'string' || !id) {
-          done(new Error(`msg.payload must be the MessageHeader.id of the message to ${action}`));
+          done(new CatalogError('medcom-out.errors.no-id', { action }, t));
           return;
         }
         // A flow's action is audited as that node's: the flow is what a person wired to do it.
@@ -204,14 +206,14 @@ export = function (RED: NodeAPI): void {
         // An acknowledgement that came another way (an http in node for a REST receiver that answers later).
         const body = typeof msg.payload === 'string' ? msg.payload : Buffer.isBuffer(msg.payload) ? msg.payload.toString('utf8') : JSON.stringify(msg.payload);
         worker.acknowledge(body).then(
-          (result) => done(result === 'unreadable' ? new Error('msg.payload is not a MedCom acknowledgement') : undefined),
+          (result) => done(result === 'unreadable' ? new CatalogError('medcom-out.errors.not-ack', {}, t) : undefined),
           (error: Error) => done(error),
         );
         return;
       }
       const id = msg.advis?.messageHeaderId;
       if (typeof id !== 'string' || !id) {
-        done(new Error('msg.advis.messageHeaderId is missing: connect the first output of an advis node'));
+        done(new CatalogError('medcom-out.errors.no-advis-id', {}, t));
         return;
       }
       worker.enqueue(id).then(

@@ -4,10 +4,11 @@
 // shipped to many machines carries no credentials, and a container gets its secrets from the environment); TLS comes
 // from a tls-config node.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { RestSink, type RestAuth, type TlsOptions, type Transport } from '../../lib/delivery';
-import type { TlsConfigNode } from '../hl7-listener/hl7-listener-node';
-import { Holds } from '../shared/holds';
+import { RestSink, type RestAuth, type TlsOptions } from '../../lib/delivery';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
+import { CatalogError, translator } from '../shared/errors';
+import { setting, tlsOptions } from '../shared/settings';
+import { ownTransport } from '../shared/sink';
 
 interface MedcomRestDef extends NodeDef {
   url: string;
@@ -40,32 +41,30 @@ const POLL_INTERVAL_MS = 10_000;
 export = function (RED: NodeAPI): void {
   function MedcomRest(this: MedcomSinkNode & { credentials: Credentials }, def: MedcomRestDef): void {
     RED.nodes.createNode(this, def);
-    let transport: Transport | undefined;
     this.pollIntervalMs = POLL_INTERVAL_MS;
     const credentials = this.credentials ?? {};
+    const t = translator(RED);
+    const label = (field: string) => RED._(`medcom-rest.label.${field}`);
 
     const auth = (): RestAuth => {
       const variable = def.secretEnv?.trim();
-      const secret = (value: string | undefined, name: string): string => {
+      const secret = (value: string | undefined, field: string): string => {
         if (value) return value;
         if (variable && process.env[variable]) return process.env[variable]!;
-        throw new Error(variable ? `the ${name} for the FHIR endpoint is not set, in its credentials or in $${variable}` : `the ${name} for the FHIR endpoint is not set`);
+        throw new CatalogError(variable ? 'medcom-rest.errors.secret' : 'medcom-rest.errors.missing', { name: label(field), ...(variable && { variable }) }, t);
       };
-      const required = (value: string | undefined, name: string): string => {
-        if (!value) throw new Error(`the ${name} for the FHIR endpoint is not set`);
-        return value;
-      };
+      const required = (value: string | undefined, field: string): string => setting(t, value, label(field));
       switch (def.authType) {
         case 'basic':
-          return { type: 'basic', username: required(def.username?.trim(), 'user name'), password: secret(credentials.password, 'password') };
+          return { type: 'basic', username: required(def.username, 'username'), password: secret(credentials.password, 'password') };
         case 'bearer':
-          return { type: 'bearer', token: secret(credentials.token, 'bearer token') };
+          return { type: 'bearer', token: secret(credentials.token, 'token') };
         case 'oauth2':
           return {
             type: 'oauth2',
-            tokenUrl: required(def.tokenUrl?.trim(), 'token URL'),
-            clientId: required(def.clientId?.trim(), 'client id'),
-            clientSecret: secret(credentials.clientSecret, 'client secret'),
+            tokenUrl: required(def.tokenUrl, 'tokenUrl'),
+            clientId: required(def.clientId, 'clientId'),
+            clientSecret: secret(credentials.clientSecret, 'clientSecret'),
             ...(def.scope?.trim() && { scope: def.scope.trim() }),
             clientAuth: def.clientAuth === 'body' ? 'body' : 'basic',
           };
@@ -74,39 +73,18 @@ export = function (RED: NodeAPI): void {
       }
     };
 
-    this.transport = () => {
-      if (transport) return transport;
-      let tls: TlsOptions | undefined;
-      if (def.tls) {
-        const tlsNode = RED.nodes.getNode(def.tls) as TlsConfigNode | null;
-        if (!tlsNode) throw new Error('the TLS configuration chosen for the FHIR endpoint is missing');
-        // tls-config fills in ca, cert, key, passphrase and rejectUnauthorized: the RestSink's TlsOptions.
-        tls = tlsNode.addTLSOptions({}) as TlsOptions;
-      }
-      const url = def.url?.trim();
-      if (!url) throw new Error('the FHIR endpoint URL is not set');
+    ownTransport(this, () => {
+      // tls-config fills in ca, cert, key, passphrase and rejectUnauthorized: the RestSink's TlsOptions.
+      const tls = tlsOptions(RED, t, def.tls) as TlsOptions | undefined;
       const sink = new RestSink({
-        url,
+        url: setting(t, def.url, label('url')),
         target: def.target === 'url' ? 'url' : 'process-message',
         auth: auth(),
         ...(tls && { tls }),
         connectTimeoutMs: Math.max(1, Number(def.connectTimeout) || 10) * 1000,
         timeoutMs: Math.max(1, Number(def.timeout) || 60) * 1000,
       });
-      transport = { kind: 'rest', sink };
-      return transport;
-    };
-
-    const holds = new Holds();
-    this.hold = () => holds.take();
-
-    this.on('close', (done: () => void) => {
-      void holds.released().then(async () => {
-        const closing = transport;
-        transport = undefined;
-        await closing?.sink.close();
-        done();
-      });
+      return { kind: 'rest', sink };
     });
   }
   RED.nodes.registerType('medcom-rest', MedcomRest as never, {

@@ -4,10 +4,12 @@
 // one SSH connection, which closing the node ends. Password, private key and passphrase are Node-RED credentials.
 import * as fs from 'node:fs';
 import type { NodeAPI, NodeDef } from 'node-red';
-import { SftpConnection, VansFolderSink, VansInbox, VansSftpInbox, VansSftpSink, type Inbox, type Sink, type Transport } from '../../lib/delivery';
+import { SftpConnection, VansFolderSink, VansInbox, VansSftpInbox, VansSftpSink, type Inbox, type Sink } from '../../lib/delivery';
 import type { NamePostfix } from '../../lib/medcom';
-import { Holds } from '../shared/holds';
 import type { MedcomSinkNode } from '../medcom-out/medcom-sink-node';
+import { CatalogError, translator } from '../shared/errors';
+import { optionalSetting, portNumber, setting } from '../shared/settings';
+import { ownTransport } from '../shared/sink';
 
 interface MedcomVansDef extends NodeDef {
   /** How the VANS client's folders are reached; flows from before SFTP have none: `folder`. */
@@ -34,20 +36,6 @@ interface Credentials {
   passphrase?: string;
 }
 
-/** A setting; Node-RED leaves an unset ${VAR} as the literal text, so name the missing variable. */
-function setting(value: string | undefined, what: string): string {
-  const v = value?.trim() ?? '';
-  const unset = /^\$\{(\S+)\}$/.exec(v);
-  if (unset) throw new Error(`the ${what} uses the environment variable ${unset[1]}, which is not set`);
-  if (!v) throw new Error(`the ${what} is not set`);
-  return v;
-}
-
-/** An optional setting: undefined when empty. */
-function optional(value: string | undefined, what: string): string | undefined {
-  return value?.trim() ? setting(value, what) : undefined;
-}
-
 /**
  * The fingerprints in the setting: `SHA256:…` words, so that whole lines of `ssh-keygen -lf` output (bits, key,
  * comment, type) may be pasted; without such a word, every word, for the connection to say what is wrong with it.
@@ -61,69 +49,56 @@ function fingerprints(value: string): string[] {
 export = function (RED: NodeAPI): void {
   function MedcomVans(this: MedcomSinkNode & { credentials?: Credentials }, def: MedcomVansDef): void {
     RED.nodes.createNode(this, def);
-    let transport: Transport | undefined;
     this.pollIntervalMs = Math.max(0.1, Number(def.pollInterval) || 10) * 1000;
     const credentials = this.credentials ?? {};
+    const t = translator(RED);
+    const label = (field: string) => RED._(`medcom-vans.label.${field}`);
+    const required = (value: string | undefined, field: string) => setting(t, value, label(field));
+    const optional = (value: string | undefined, field: string) => optionalSetting(t, value, label(field));
 
     const sftp = (): { sink: Sink; inbox?: Inbox } => {
-      const keyFile = optional(def.privateKeyFile, 'VANS SFTP private key file');
+      const keyFile = optional(def.privateKeyFile, 'privateKeyFile');
       let privateKey = credentials.privateKey || undefined;
       if (keyFile) {
         try {
           privateKey = fs.readFileSync(keyFile, 'utf8');
         } catch (error) {
-          throw new Error(`the VANS SFTP private key file cannot be read: ${(error as Error).message}`, { cause: error });
+          throw new CatalogError('medcom-vans.errors.key-file', { error: (error as Error).message }, t, { cause: error });
         }
       }
-      const port = Number(optional(def.port === undefined ? undefined : String(def.port), 'VANS SFTP port') ?? 22);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`the VANS SFTP port "${def.port}" is not a port number`);
       const connection = new SftpConnection({
-        host: setting(def.host, 'VANS SFTP host'),
-        port,
-        username: setting(def.username, 'VANS SFTP user name'),
-        hostKeys: fingerprints(setting(def.hostKey, 'VANS SFTP host key fingerprint')),
+        host: required(def.host, 'host'),
+        port: String(def.port ?? '').trim() ? portNumber(t, def.port, label('port')) : 22,
+        username: required(def.username, 'username'),
+        hostKeys: fingerprints(required(def.hostKey, 'hostKey')),
         ...(credentials.password && { password: credentials.password }),
         ...(privateKey && { privateKey }),
         ...(credentials.passphrase && { passphrase: credentials.passphrase }),
       });
-      const inbox = optional(def.remoteInbox, 'VANS SFTP inbox folder');
+      const inbox = optional(def.remoteInbox, 'remoteInbox');
       return {
-        sink: new VansSftpSink({ connection, dir: setting(def.remoteOutbox, 'VANS SFTP outbox folder') }),
+        sink: new VansSftpSink({ connection, dir: required(def.remoteOutbox, 'remoteOutbox') }),
         ...(inbox && { inbox: new VansSftpInbox({ connection, dir: inbox }) }),
       };
     };
 
     const folders = (): { sink: Sink; inbox?: Inbox } => {
-      const inbox = optional(def.inbox, 'VANS inbox folder');
+      const inbox = optional(def.inbox, 'inbox');
       return {
-        sink: new VansFolderSink({ dir: setting(def.outbox, 'VANS outbox folder') }),
+        sink: new VansFolderSink({ dir: required(def.outbox, 'outbox') }),
         ...(inbox && { inbox: new VansInbox({ dir: inbox }) }),
       };
     };
 
-    this.transport = () => {
-      if (transport) return transport;
+    ownTransport(this, () => {
       const senderGln = def.senderGln?.trim();
-      if (senderGln && !/^\d{13}$/.test(senderGln)) throw new Error(`the sender GLN "${senderGln}" is not 13 digits`);
-      transport = {
+      if (senderGln && !/^\d{13}$/.test(senderGln)) throw new CatalogError('medcom-vans.errors.sender-gln', { gln: senderGln }, t);
+      return {
         kind: 'vans',
         ...(def.transport === 'sftp' ? sftp() : folders()),
         ...(senderGln && { senderGln }),
         namePostfix: def.namePostfix === 'activity' ? 'activity' : 'statistical',
       };
-      return transport;
-    };
-
-    const holds = new Holds();
-    this.hold = () => holds.take();
-
-    this.on('close', (done: () => void) => {
-      void holds.released().then(async () => {
-        const closing = transport;
-        transport = undefined;
-        await closing?.sink.close();
-        done();
-      });
     });
   }
   RED.nodes.registerType('medcom-vans', MedcomVans as never, {

@@ -210,7 +210,9 @@ describeShared(`Node-RED nodes on ${runtimePackage}`, function () {
   it('refuses retention settings it cannot keep, and prunes nothing', async () => {
     await helper.load(allNodes, flow({ retentionBundleDays: '90', retentionSummaryDays: '30' }));
     const site = helper.getNode('site1') as unknown as { error: { args: unknown[][] } };
-    expect(site.error.args.map((a) => String(a[0]))).to.deep.equal(['advis-site.errors.retention']);
+    expect(site.error.args.map((a) => String(a[0]))).to.deep.equal([
+      'the retention settings cannot be kept, nothing is pruned: the retention summaryDays (30) must be at least bundleDays (90): a delivered message\'s summary outlives its Bundle',
+    ]);
   });
 
   it('keeps CPR numbers out of node status', async () => {

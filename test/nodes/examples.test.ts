@@ -134,7 +134,7 @@ describeShared(`shipped flows on ${runtimePackage}`, function () {
       helper.getNode('i1').receive({});
       const msg = (await mail) as { topic: string; payload: string };
       expect(msg.topic).to.equal('advis alert: dead');
-      expect(msg.payload).to.match(/^medcom-out\.alert\.dead\n\n\{"kind":"dead"/);
+      expect(msg.payload).to.match(/^message \S+ to 5790001348120 \(stay V100200\|HGH\) was given up \(rejected\): resend or dead-letter it in the advis monitor\n\n\{"kind":"dead"/);
       expect(msg.payload).to.include('"reason":"rejected"').and.not.to.include('0101800005');
     } finally {
       await helper.unload();

@@ -130,8 +130,7 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
       const msg = await got;
       expect(msg.payload).to.equal(hl7('RCPT1'));
       expect(msg.hl7).to.include({ listener: 'mllp', controlId: 'RCPT1', messageType: 'ADT^A01^ADT_A01' });
-      // A dot while a connection is open (the test helper loads no message catalog, so the text is its key); status
-      // updates are at most a few a second.
+      // A dot while a connection is open; status updates are at most a few a second.
       for (let i = 0; i < 100 && !statuses.some((st) => (st as { shape?: string }).shape === 'dot'); i++) await new Promise((r) => setTimeout(r, 20));
       expect(statuses.at(-1)).to.include({ fill: 'green', shape: 'dot' });
       expect(JSON.stringify(statuses)).to.not.match(/0101800005|Hansen/);

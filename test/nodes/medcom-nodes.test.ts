@@ -100,9 +100,9 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     const store = (await (helper.getNode('site1') as unknown as AdvisSiteNode).runtime()).store;
     expect((await store.getOutbox(id))!.status).to.equal('delivered');
     expect(JSON.stringify(events.all)).not.to.include(CPR);
-    // The status counts the outbox (the test runtime shows catalog keys, not texts).
+    // The status counts the outbox.
     const status = helper.getNode('out1').status as unknown as { args: { text?: string; fill?: string }[][] };
-    const counts = () => status.args.map(([s]) => s).find((s) => s.text === 'medcom-out.status.counts');
+    const counts = () => status.args.map(([s]) => s).find((s) => s.text === '0 queued, 0 awaiting ack, 0 failed');
     while (!counts()) await new Promise<void>((resolve) => setImmediate(resolve));
     expect(counts()!.fill).to.equal('green');
   });
@@ -243,7 +243,8 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
       const events = collect('events');
       helper.getNode('parse1').receive({ payload: A01 });
       const dead = (await events.until((m) => m.topic === 'alert')).payload as { kind: string; messageHeaderId: string; reason: string; text: string };
-      expect(dead).to.include({ kind: 'dead', reason: 'rejected', text: 'medcom-out.alert.dead' });
+      expect(dead).to.include({ kind: 'dead', reason: 'rejected' });
+      expect(dead.text).to.equal(`message ${dead.messageHeaderId} to 5790001348120 (stay V100200|HGH) was given up (rejected): resend or dead-letter it in the advis monitor`);
       // Two stays waiting at a receiver that does not answer: a backlog of 2 passes the size 1.
       helper.getNode('parse1').receive({ payload: A01.replace(/MSG-A01-0001/g, 'MSG-2').replace(/V100200/g, 'V2') });
       helper.getNode('parse1').receive({ payload: A01.replace(/MSG-A01-0001/g, 'MSG-3').replace(/V100200/g, 'V3') });
@@ -377,7 +378,7 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     await helper.load(deliveryNodes, flow([vans], { transport: 'vans', vans: 'vans1' }), { vans1: { password: 'x' } });
     const caught = collect('caught');
     helper.getNode('out1').receive({ advis: { messageHeaderId: 'x' } });
-    expect((await caught.until(() => true)).error!.message).to.include('the VANS SFTP host uses the environment variable ADVIS_TEST_UNSET_HOST, which is not set');
+    expect((await caught.until(() => true)).error!.message).to.include('the setting "SFTP server" uses the environment variable ADVIS_TEST_UNSET_HOST, which is not set');
   });
 
   it('names an unset environment variable in the folder settings', async () => {
@@ -386,7 +387,7 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     await helper.load(deliveryNodes, flow([vans], { transport: 'vans', vans: 'vans1' }));
     const caught = collect('caught');
     helper.getNode('out1').receive({ advis: { messageHeaderId: 'x' } });
-    expect((await caught.until(() => true)).error!.message).to.include('the VANS outbox folder uses the environment variable ADVIS_TEST_UNSET_OUTBOX, which is not set');
+    expect((await caught.until(() => true)).error!.message).to.include('the setting "Outbox folder" uses the environment variable ADVIS_TEST_UNSET_OUTBOX, which is not set');
   });
 
   it('lets only one medcom out node deliver for a site in one Node-RED (instances share the outbox through claims)', async () => {
