@@ -272,6 +272,16 @@ export class AdvisMonitor {
     };
   }
 
+  /** The Bundle as sent, to save as a file (personal data leaving the engine: audited as an export). */
+  async exportBundle(siteId: string | undefined, messageHeaderId: string, operator: string): Promise<{ body: string; format: OutboxEntry['format']; messageHeaderId: string }> {
+    const store = await this.store(siteId);
+    const entry = await store.getOutbox(messageHeaderId);
+    if (!entry) throw new MonitorError('not-found', `no outgoing message has MessageHeader.id ${messageHeaderId}`);
+    if (entry.body === null) throw new MonitorError('not-found', `the Bundle of message ${entry.messageHeaderId} was removed by retention`);
+    await this.record(store, operator, 'export', `message:${entry.messageHeaderId}`, 'the Bundle as sent');
+    return { body: entry.body, format: entry.format, messageHeaderId: entry.messageHeaderId };
+  }
+
   operatorAudit(siteId: string | undefined, filter: OperatorAuditFilter): Promise<OperatorAuditRecord[]> {
     return this.store(siteId).then((store) => store.operatorAudit(filter));
   }

@@ -9,6 +9,7 @@
 //   GET  /advis/monitor/audit?…                advis.read           the audit of people
 //   GET  /advis/monitor/personal/messages?cpr= advis.read-personal  one patient's messages (audited)
 //   GET  /advis/monitor/personal/messages/:id  advis.read-personal  detail with patient and Bundle (audited)
+//   GET  /advis/monitor/personal/messages/:id/bundle advis.read-personal  the Bundle as a file (audited as an export)
 //   POST /advis/monitor/messages/:id/resend    advis.write          (audited)
 //   POST /advis/monitor/messages/:id/dead-letter advis.write        (audited)
 //   POST /advis/monitor/held/release           advis.write          (audited)
@@ -136,6 +137,18 @@ export = function (RED: NodeAPI): void {
     }),
   );
   admin.get('/advis/monitor/personal/messages/:id', permission('advis.read-personal'), answer((req) => monitor.detail(site(req), String(req.params.id), true, operator(req))));
+  admin.get(
+    '/advis/monitor/personal/messages/:id/bundle',
+    permission('advis.read-personal'),
+    answer(async (req, res) => {
+      const bundle = await monitor.exportBundle(site(req), String(req.params.id), operator(req));
+      res
+        .type(bundle.format === 'xml' ? 'application/fhir+xml' : 'application/fhir+json')
+        .attachment(`${bundle.messageHeaderId}.${bundle.format}`)
+        .send(bundle.body);
+      return undefined;
+    }),
+  );
   admin.post('/advis/monitor/messages/:id/resend', permission('advis.write'), answer(async (req) => ({ message: await monitor.resend(site(req), String(req.params.id), operator(req)) })));
   admin.post('/advis/monitor/messages/:id/dead-letter', permission('advis.write'), answer(async (req) => ({ message: await monitor.deadLetter(site(req), String(req.params.id), operator(req)) })));
   admin.post('/advis/monitor/held/release', permission('advis.write'), answer((req) => monitor.releaseHeld(site(req), operator(req))));

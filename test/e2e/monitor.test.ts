@@ -94,6 +94,10 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     expect(personal.bundle).to.include(CPR);
     const found = await (await as('clerk', `/advis/monitor/personal/messages?cpr=${CPR}`)).json();
     expect(found.messages.map((m: { messageHeaderId: string }) => m.messageHeaderId)).to.deep.equal([messageHeaderId]);
+    const exported = await as('clerk', `/advis/monitor/personal/messages/${messageHeaderId}/bundle`);
+    expect(exported.headers.get('content-disposition')).to.equal(`attachment; filename="${messageHeaderId}.json"`);
+    expect(((await exported.json()) as { resourceType: string }).resourceType).to.equal('Bundle');
+    expect((await as('reader', `/advis/monitor/personal/messages/${messageHeaderId}/bundle`)).status).to.equal(401);
   });
 
   it('lets the administrator resend, and release held advis once the site file is fixed; the audit of people (monitor and advis audit) says who did what', async () => {
@@ -117,6 +121,7 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
       ['admin', 'release'],
       ['admin', 'release'],
       ['admin', 'resend'],
+      ['clerk', 'export'],
       ['clerk', 'search-personal'],
       ['clerk', 'view-personal'],
     ]);
@@ -124,7 +129,7 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     expect(JSON.stringify(audit)).not.to.include(CPR);
     const cli = advisCli(['audit', '--store', path.join(advis.dataDir, 'advis.db'), '--user', 'clerk']);
     expect(cli.status, cli.stderr).to.equal(0);
-    expect(cli.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).to.deep.equal(['search-personal', 'view-personal']);
+    expect(cli.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).to.deep.equal(['export', 'search-personal', 'view-personal']);
   });
 
   it('serves health and Prometheus metrics to the monitor token, which can do nothing else; the container healthcheck uses it', async () => {

@@ -96,6 +96,18 @@ describeShared('advis monitor', function () {
     expect(missing).to.be.instanceOf(MonitorError).and.include({ code: 'not-found' });
   });
 
+  it('exports the Bundle as sent, recorded as an export; not once retention removed it', async () => {
+    const stin = (await process({ event: 'A01', id: 'M1' })).notifications[0].outcome;
+    const exported = await monitor.exportBundle(undefined, stin.messageHeaderId!, 'clerk');
+    expect(JSON.parse(exported.body).id).to.equal(stin.bundleId);
+    expect((await runtime.store.operatorAudit()).map((a) => [a.user, a.action, a.target])).to.deep.equal([['clerk', 'export', `message:${stin.messageHeaderId}`]]);
+    await runtime.store.commit({ outboxUpdate: [{ messageHeaderId: stin.messageHeaderId!, status: 'delivered', attempts: 1 }] });
+    await runtime.store.prune(new Date('2026-12-01T00:00:00Z'), { bundleDays: 1, summaryDays: 1000, auditDays: 1000, operatorAuditDays: 1000, processedDays: 1000 }, 10);
+    const gone = await monitor.exportBundle(undefined, stin.messageHeaderId!, 'clerk').catch((e: unknown) => e);
+    expect(gone).to.be.instanceOf(MonitorError).and.include({ code: 'not-found' });
+    expect((gone as Error).message).to.include('removed by retention');
+  });
+
   it('resends and dead-letters through the site’s worker, or in the store when none runs here, each in the audit of people', async () => {
     const id = (await process({ event: 'A01', id: 'M1' })).notifications[0].outcome.messageHeaderId!;
     expect(await monitor.deadLetter(undefined, id, 'operator-a')).to.include({ status: 'dead' });
