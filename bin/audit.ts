@@ -3,9 +3,9 @@
 // resent, dead-lettered or released what, from the advis monitor or this command line. One JSON line per entry,
 // newest first. It holds no CPR number: a patient is named by the store's patient key.
 //   exit 0: listed; 2: usage or store error.
-import * as fs from 'node:fs';
-import { isPostgresUrl, openStore, type OperatorAction, type OperatorAuditFilter } from '../lib/store';
+import type { OperatorAction, OperatorAuditFilter } from '../lib/store';
 import type { CommandIo } from './advis';
+import { withExistingStore } from './operator-store';
 
 const USAGE = 'usage: advis audit --store FILE|URL [--user U] [--action ACTION] [--target T] [--since ISO-8601] [--limit N]';
 const ACTIONS: readonly OperatorAction[] = ['view-personal', 'search-personal', 'resend', 'dead-letter', 'release', 'export'];
@@ -43,20 +43,8 @@ export async function runAudit(args: string[], io: CommandIo): Promise<number> {
     io.err(`advis audit: ${parsed}\n${USAGE}`);
     return 2;
   }
-  if (!isPostgresUrl(parsed.store) && !fs.existsSync(parsed.store)) {
-    io.err(`advis audit: the store ${parsed.store} does not exist`);
-    return 2;
-  }
-  try {
-    const store = await openStore(parsed.store);
-    try {
-      for (const entry of await store.operatorAudit(parsed.filter)) io.out(JSON.stringify(entry));
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    io.err(`advis audit: ${(error as Error).message}`);
-    return 2;
-  }
-  return 0;
+  return withExistingStore('audit', parsed.store, io, async (store) => {
+    for (const entry of await store.operatorAudit(parsed.filter)) io.out(JSON.stringify(entry));
+    return 0;
+  });
 }

@@ -6,11 +6,11 @@
 // message body (it holds the patient's CPR number); `show` adds the message's audit trail.
 //   exit 0: done; 1: the action is not possible (no such message, already delivered or dead); 2: usage or store error.
 
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { deadLetter, OutboxActionError, requeue } from '../lib/delivery';
-import { isPostgresUrl, openStore, type AdvisStore, type OutboxEntry, type OutboxStatus } from '../lib/store';
+import type { AdvisStore, OutboxEntry, OutboxStatus } from '../lib/store';
 import type { CommandIo } from './advis';
+import { withExistingStore } from './operator-store';
 
 const USAGE = 'usage: advis outbox --store FILE|URL list [--status queued|failed|sent|delivered|dead] [--limit N] | show ID | resend ID | dead-letter ID';
 const STATUSES: readonly OutboxStatus[] = ['queued', 'failed', 'sent', 'delivered', 'dead'];
@@ -65,23 +65,7 @@ export async function runOutbox(args: string[], io: CommandIo): Promise<number> 
     io.err(`advis outbox: ${parsed}\n${USAGE}`);
     return 2;
   }
-  // An operator's typo must not create an empty store and report an empty outbox.
-  if (!isPostgresUrl(parsed.store) && !fs.existsSync(parsed.store)) {
-    io.err(`advis outbox: the store ${parsed.store} does not exist`);
-    return 2;
-  }
-  let store: AdvisStore;
-  try {
-    store = await openStore(parsed.store);
-  } catch (error) {
-    io.err(`advis outbox: ${(error as Error).message}`);
-    return 2;
-  }
-  try {
-    return await act(store, parsed, io);
-  } finally {
-    await store.close();
-  }
+  return withExistingStore('outbox', parsed.store, io, (store) => act(store, parsed, io));
 }
 
 /** Who acts from the command line, for the audit of people (`advis audit`). */

@@ -14,7 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../support/free-port';
 import { startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { runtimePackage } from '../support/node-red';
-import { bcryptHash, userEnvironment } from '../support/runtime';
+import { bcryptHash, installPackedPackage, userEnvironment } from '../support/runtime';
 import { describeNeeding, sharedDir } from '../support/shared';
 
 const CHROMIUM = process.env.ADVIS_CHROMIUM ?? '/usr/bin/chromium';
@@ -29,8 +29,8 @@ declare const RED: { sidebar: { show(id: string): void } };
 describeNeeding(`the advis monitor in Chromium, installed from npm pack, adminAuth on (${runtimePackage})`, missing, function () {
   this.timeout(180000);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-monitor-ui-'));
-  const userDir = path.join(work, 'node-red');
-  const installed = path.join(userDir, 'node_modules', '@advis-engine', 'node-red');
+  let userDir = '';
+  let installed = '';
   const siteFile = path.join(work, 'site.json');
   let child: ChildProcess | undefined;
   let log = '';
@@ -90,13 +90,7 @@ describeNeeding(`the advis monitor in Chromium, installed from npm pack, adminAu
 
   before(async () => {
     receiver = await startFhirReceiver();
-    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-    expect(pack.status, pack.stderr).to.equal(0);
-    const tarball = path.join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
-    fs.mkdirSync(userDir);
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: userDir, encoding: 'utf8' });
-    expect(install.status, install.stderr).to.equal(0);
+    ({ userDir, installed } = installPackedPackage(work));
 
     // The REST region flow, without OAuth2 for this local receiver, and network retries an hour apart, so a failed
     // message stays failed until the operator resends it.

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { runtimePackage } from '../support/node-red';
-import { userEnvironment } from '../support/runtime';
+import { installPackedPackage, userEnvironment } from '../support/runtime';
 import { describeShared, shared } from '../support/shared';
 
 const root = process.cwd();
@@ -17,21 +17,14 @@ const root = process.cwd();
 describe(`the npm package installed into a fresh Node-RED user directory (${runtimePackage})`, function () {
   this.timeout(180000);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-package-'));
-  const userDir = path.join(work, 'node-red');
-  const installed = path.join(userDir, 'node_modules', '@advis-engine', 'node-red');
+  let userDir = '';
+  let installed = '';
   let child: ChildProcess | undefined;
   let log = '';
   let base = '';
 
   before(async () => {
-    // The dist/ of this test run is what prepack would build.
-    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-    expect(pack.status, pack.stderr).to.equal(0);
-    const tarball = path.join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
-    fs.mkdirSync(userDir);
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: userDir, encoding: 'utf8' });
-    expect(install.status, install.stderr).to.equal(0);
+    ({ userDir, installed } = installPackedPackage(work));
     for (const folder of ['out', 'in']) fs.mkdirSync(path.join(work, 'vans', folder), { recursive: true });
     fs.copyFileSync(path.join(installed, 'flows', 'region.json'), path.join(userDir, 'flows.json'));
     const port = await freePort();

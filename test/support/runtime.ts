@@ -77,3 +77,20 @@ export async function startAdvis(options: { dataDir?: string; env?: NodeJS.Proce
   };
   return { base: `http://127.0.0.1:${port}`, port, mllpPort, dataDir, log: () => log, nodePid, stop, exitCode: () => child.exitCode };
 }
+
+/**
+ * This package as the palette manager installs it: `npm pack` (of the dist/ this test run built, as prepack would),
+ * then `npm install <tarball>` into a fresh Node-RED user directory `work/node-red`. Returns that directory and the
+ * installed package's folder in it.
+ */
+export function installPackedPackage(work: string): { userDir: string; installed: string } {
+  const userDir = path.join(work, 'node-red');
+  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: process.cwd(), encoding: 'utf8' });
+  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
+  const tarball = path.join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
+  fs.mkdirSync(userDir);
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: userDir, encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`npm install of the packed package failed: ${install.stderr}`);
+  return { userDir, installed: path.join(userDir, 'node_modules', '@advis-engine', 'node-red') };
+}
