@@ -82,12 +82,13 @@ if (runtimePackage === 'node-red')
       expect(log).not.to.match(/\[error\]/);
     });
 
-    it('every `npx advis send`, `curl` and `npx advis profiles list` line of the README answers what its comment says', () => {
+    it('every `npx advis send`, `curl` and `npx advis profiles list` line of the README answers what its comment says (the health check too)', () => {
       // `npx advis profiles install <url>` is left out: it fetches from MedCom's package server.
       const answers: [RegExp, string[]][] = [
         [/^npx advis send /, ['"code":"AA"']],
         [/^curl .*A01_admitted/, ['"advis":"STIN"']],
         [/^curl .*A03_home/, ['"advis":"SLHJ"']],
+        [/^curl .*\/advis\/health/, ['"status":"ok"']],
         [/^npx advis profiles list$/, ['medcom.fhir.dk.hospitalnotification', '3.0.2', 'shipped']],
       ];
       for (const [pattern, expected] of answers) {
