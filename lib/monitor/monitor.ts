@@ -9,6 +9,7 @@
 // audit of people (who, when, what) in the same store the messages are in, so every instance sees it.
 import type { Bundle, Encounter, Patient } from 'fhir/r4';
 import type { AdvisType } from '../advis/types';
+import { DEFAULT_ALERT_THRESHOLDS } from './alerts';
 import { deadLetter, requeue, type SinkContact } from '../delivery';
 import type { AdvisRuntime } from '../engine/runtime';
 import type { ProcessResult } from '../engine/engine';
@@ -142,9 +143,6 @@ export class MonitorError extends Error {
     super(message);
   }
 }
-
-/** MedCom's time for an acknowledgement is 30 minutes; after twice that with no answer something is wrong. */
-export const DEFAULT_OLDEST_UNACKNOWLEDGED_MS = 60 * 60_000;
 
 const TRANSMISSIONS = new Set(['sent', 'resent']);
 const ACKNOWLEDGEMENTS = new Set(['delivered', 'acknowledged']);
@@ -338,7 +336,7 @@ export class AdvisMonitor {
       checks.push(await storeCheck(site.name, runtime.store));
       const packages = runtime.profiles.map((p) => `${p.name} ${p.version}`).join(', ');
       checks.push({ part: 'profiles', name: site.name, ok: runtime.profiles.length > 0, detail: packages || 'no MedCom profile package is loaded' });
-      const limit = [...this.deliveries].find((d) => d.siteId === site.id)?.oldestUnacknowledgedMs ?? DEFAULT_OLDEST_UNACKNOWLEDGED_MS;
+      const limit = [...this.deliveries].find((d) => d.siteId === site.id)?.oldestUnacknowledgedMs ?? DEFAULT_ALERT_THRESHOLDS.oldestUnacknowledgedMinutes * 60_000;
       try {
         const oldest = await runtime.store.oldestUnsettled();
         const age = oldest ? now.getTime() - Date.parse(oldest.createdAt) : 0;

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OutboxWorker, type DeliveryEvent } from '../../lib/delivery';
 import { retryPolicyFrom, type RetrySettings } from '../../lib/medcom';
-import { alertThresholdsFrom, AlertWatch, type Alert, type AlertThresholds } from '../../lib/monitor';
+import { alertThresholdsFrom, AlertWatch, DEFAULT_ALERT_THRESHOLDS, type Alert, type AlertThresholds } from '../../lib/monitor';
 import { StoreError, type AdvisStore } from '../../lib/store';
 import type { AdvisSiteNode } from '../advis-site/advis-site-node';
 import { CatalogError, SHARED, translator } from '../shared/errors';
@@ -116,7 +116,7 @@ export = function (RED: NodeAPI): void {
           transport: def.transport === 'rest' ? 'rest' : 'vans',
           contact: () => worker?.contact,
           error: () => startError,
-          oldestUnacknowledgedMs: (thresholds?.oldestUnacknowledgedMinutes ?? 60) * 60_000,
+          oldestUnacknowledgedMs: (thresholds ?? DEFAULT_ALERT_THRESHOLDS).oldestUnacknowledgedMinutes * 60_000,
           resend: (id, operator) => worker!.resend(id, operator),
           deadLetter: (id, operator) => worker!.deadLetter(id, operator),
         })
