@@ -17,6 +17,6 @@ export {
   type Hl7Position,
 } from './message';
 export { copenhagenTime, hl7TimeToIso } from './time';
-export { MllpListener, type AckDetails, type AckMode, type AckRef, type AckResult, type ListenerOptions, type ListenerStats, type ReceivedMessage } from './listener';
+export { allowList, MllpListener, type AckDetails, type AckMode, type AckRef, type AckResult, type ListenerOptions, type ListenerStats, type ReceivedMessage } from './listener';
 export { MLLP_END, MLLP_START, MllpFramer, mllpFrame, type MllpEvent } from './mllp';
 export { MllpSender, SendError, type SendErrorKind, type SendResult, type SenderOptions } from './sender';

@@ -33,6 +33,44 @@ export interface ListenerOptions {
   responseTimeoutMs: number;
   /** MSH-3/MSH-4 of ACKs for frames too broken to say whom they came from. */
   application: { app: string; facility: string };
+  /**
+   * The senders that may connect: IPv4 or IPv6 addresses and networks in CIDR notation (`10.20.0.0/16`). A connection
+   * from anywhere else is closed before a byte of it is read (and before a TLS handshake). Absent or empty: anyone.
+   */
+  allow?: readonly string[];
+}
+
+/** Most refused addresses remembered, so each is logged once without the memory growing under a scan. */
+const REFUSED_REMEMBERED = 1000;
+
+/**
+ * The allow-list as Node's own BlockList (an address matcher for IPv4 and IPv6 addresses and subnets), or undefined
+ * for "anyone". Throws an Error naming an entry that is neither an address nor a network.
+ */
+export function allowList(entries: readonly string[] | undefined): net.BlockList | undefined {
+  const wanted = (entries ?? []).map((e) => e.trim()).filter(Boolean);
+  if (!wanted.length) return undefined;
+  const list = new net.BlockList();
+  for (const entry of wanted) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = net.isIPv4(address!) ? 'ipv4' : net.isIPv6(address!) ? 'ipv6' : undefined;
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const max = family === 'ipv4' ? 32 : 128;
+    if (!family || rest.length || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= max))) {
+      throw new Error(`"${entry}" is not an IP address or a network in CIDR notation (such as 10.20.0.0/16)`);
+    }
+    if (bits === undefined) list.addAddress(address!, family);
+    else list.addSubnet(address!, bits, family);
+  }
+  return list;
+}
+
+/** Whether `address` (as a socket reports it: IPv4 may come IPv4-mapped, `::ffff:10.0.0.1`) is on the list. */
+function allowed(list: net.BlockList, address: string | undefined): boolean {
+  if (!address) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return list.check(mapped[1]!, 'ipv4') || list.check(address, 'ipv6');
+  return list.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
 }
 
 /** Which message an ACK is for: a plain value, so it survives being copied along a flow. */
@@ -101,14 +139,26 @@ export class MllpListener extends EventEmitter<ListenerEvents> {
   private controlIds = 0;
   readonly stats: ListenerStats = { connections: 0, received: 0, rejected: 0 };
 
+  private readonly allow: net.BlockList | undefined;
+  private readonly refused = new Set<string>();
+
+  /** Throws an Error when the allow-list has an entry that is no address or network. */
   constructor(readonly options: ListenerOptions) {
     super();
+    this.allow = allowList(options.allow);
   }
 
   /** Starts listening; rejects with the system's reason (address in use, permission) when it cannot. */
   async start(): Promise<void> {
     const onSocket = (socket: net.Socket): void => this.accept(socket);
     const server = this.options.tls ? tls.createServer({ minVersion: 'TLSv1.2', ...this.options.tls }, onSocket) : net.createServer(onSocket);
+    // A sender not on the allow-list is closed before the server's own handlers see its socket: nothing of it is
+    // read, and for TLS no handshake is begun (one begun and cut off would be logged as a failed handshake too).
+    const handlers = server.listeners('connection') as ((socket: net.Socket) => void)[];
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: net.Socket) => {
+      if (this.admits(socket)) for (const handle of handlers) handle.call(server, socket);
+    });
     server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       this.emit('warning', `TLS handshake with ${socket.remoteAddress ?? 'a client'} failed: ${error.message}`);
     });
@@ -121,6 +171,19 @@ export class MllpListener extends EventEmitter<ListenerEvents> {
     });
     server.on('error', (error) => this.emit('warning', `listener error: ${error.message}`));
     this.server = server;
+  }
+
+  /** True for a sender the allow-list admits; else closes it and logs its address, once (a scan must not flood the log). */
+  private admits(socket: net.Socket): boolean {
+    if (!this.allow || allowed(this.allow, socket.remoteAddress)) return true;
+    socket.destroy();
+    const address = socket.remoteAddress ?? 'an unknown address';
+    if (!this.refused.has(address)) {
+      if (this.refused.size >= REFUSED_REMEMBERED) this.refused.clear();
+      this.refused.add(address);
+      this.emit('warning', `a connection from ${address} was refused: it is not on the listener's allow-list`);
+    }
+    return false;
   }
 
   /** The port actually bound (useful with port 0). */

@@ -26,11 +26,11 @@ export = function (RED: NodeAPI): void {
     const showStatus = (): void => {
       statusTimer = undefined;
       if (!latest) return;
-      const { address, connections, received, rejected } = latest;
+      const { address, connections, received, rejected, exposed } = latest;
       this.status({
-        fill: rejected > 0 ? 'yellow' : 'green',
+        fill: rejected > 0 || exposed ? 'yellow' : 'green',
         shape: connections > 0 ? 'dot' : 'ring',
-        text: RED._('hl7-in.status.listening', { address, connections, received, rejected }),
+        text: RED._(exposed ? 'hl7-in.status.exposed' : 'hl7-in.status.listening', { address, connections, received, rejected }),
       });
     };
     const consumer: ListenerConsumer = {

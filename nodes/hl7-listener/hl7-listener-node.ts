@@ -3,8 +3,11 @@
 import type { Node } from 'node-red';
 import type { AckCode, AckDetails, AckMode, AckRef, AckResult, ListenerStats, ReceivedMessage } from '../../lib/hl7';
 
-/** The listener's counts and the address it listens on, for node status. */
-export type ListenerStatus = ListenerStats & { address: string };
+/**
+ * The listener's counts and the address it listens on, for node status; `exposed` when it listens beyond loopback
+ * with neither TLS nor an allow-list, so that anyone who can reach the port may send ADT in clear text.
+ */
+export type ListenerStatus = ListenerStats & { address: string; exposed: boolean };
 
 /** What the one `hl7 in` node of a listener takes from it. */
 export interface ListenerConsumer {

@@ -1,7 +1,7 @@
 // The `hl7-listener` config node: one MLLP port (address, port, TLS, limits). It owns the listening socket, which
 // opens when its `hl7 in` node starts and closes with it; `hl7 response` nodes send ACKs through it.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { MllpListener, type AckCode, type AckDetails, type AckRef } from '../../lib/hl7';
+import { allowList, MllpListener, type AckCode, type AckDetails, type AckRef } from '../../lib/hl7';
 import { CatalogError, translator } from '../shared/errors';
 import { monitor } from '../shared/monitor';
 import { portNumber, tlsOptions } from '../shared/settings';
@@ -16,7 +16,11 @@ interface Hl7ListenerDef extends NodeDef {
   idleTimeout: string | number;
   app: string;
   facility: string;
+  /** Sender addresses and networks (CIDR), separated by commas, spaces or new lines; empty: anyone. */
+  allow?: string;
 }
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 export = function (RED: NodeAPI): void {
   function Hl7Listener(this: Hl7ListenerNode, def: Hl7ListenerDef): void {
@@ -26,6 +30,8 @@ export = function (RED: NodeAPI): void {
     const t = translator(RED);
     const host = def.host?.trim() || '127.0.0.1';
     const address = `${host}:${String(def.port).trim()}`;
+    const allow = (def.allow ?? '').split(/[\s,]+/).filter(Boolean);
+    const exposed = !isLoopback(host) && !def.tls && !allow.length;
     // For the health check: bound, or why not. Registered while an hl7 in node uses the listener.
     let bound: true | string = 'not started';
     let unregister = (): void => undefined;
@@ -48,6 +54,11 @@ export = function (RED: NodeAPI): void {
       bound = 'starting';
       unregister = monitor.addListener({ id: this.id, name: this.name || address, address, bound: () => bound });
       try {
+        try {
+          allowList(allow);
+        } catch (error) {
+          throw new CatalogError('hl7-listener.errors.allow', { error: (error as Error).message }, t);
+        }
         listener = new MllpListener({
           host,
           port: portNumber(t, def.port, RED._('hl7-listener.label.port'), { zero: true }),
@@ -57,6 +68,7 @@ export = function (RED: NodeAPI): void {
           ackMode: next.ackMode,
           responseTimeoutMs: next.responseTimeoutMs,
           application: { app: def.app?.trim() || 'ADVIS', facility: def.facility?.trim() || '' },
+          allow,
         });
       } catch (error) {
         bound = (error as Error).message;
@@ -66,11 +78,12 @@ export = function (RED: NodeAPI): void {
       const started = listener;
       started.on('message', (received) => consumer?.onMessage(received));
       started.on('warning', (text) => this.warn(text));
-      started.on('stats', (stats) => consumer?.onStats({ ...stats, address }));
+      started.on('stats', (stats) => consumer?.onStats({ ...stats, address, exposed }));
       started.start().then(
         () => {
           bound = true;
-          consumer?.onStats({ ...started.stats, address });
+          if (exposed) this.warn(RED._('hl7-listener.warn.exposed', { address }));
+          consumer?.onStats({ ...started.stats, address, exposed });
         },
         (error: Error) => {
           const refused = new CatalogError('hl7-listener.errors.listen', { address, error: error.message }, t);

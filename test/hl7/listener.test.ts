@@ -123,6 +123,53 @@ describe('MLLP listener', () => {
     });
   });
 
+  describe('allowed senders', () => {
+    let ca: TestCa;
+    before(function () {
+      this.timeout(20_000);
+      ca = makeTestCa();
+    });
+    /** What a sender from 127.0.0.1 gets: an ACK, or a closed connection with nothing read. */
+    const attempt = async (port: number, id: string, tlsOptions?: object): Promise<string> => {
+      const peer = await connectPeer(port, tlsOptions).catch(() => undefined);
+      if (!peer) return 'refused';
+      peer.write(mllpFrame(hl7(id)));
+      const answer = await Promise.race([peer.acks(1, 3000).then(([ack]) => ack!.get('MSA', 1)), peer.closed.then(() => 'closed')]);
+      peer.end();
+      return answer;
+    };
+
+    it('takes ADT from an address or network on the list (IPv4, IPv4-mapped, CIDR) and closes others, logging each address once', async () => {
+      for (const allow of [['127.0.0.1'], ['127.0.0.0/8'], ['10.1.2.3', '127.0.0.0/30']]) {
+        const { listener, received } = await start({ ackMode: 'receipt', allow });
+        expect(await attempt(listener.port, 'OK1'), String(allow)).to.equal('AA');
+        expect(received).to.have.length(1);
+        await listener.stop();
+      }
+      const { listener, received, warnings } = await start({ ackMode: 'receipt', allow: ['10.0.0.0/8', '::1'] });
+      expect(await attempt(listener.port, 'NO1')).to.equal('closed');
+      expect(await attempt(listener.port, 'NO2')).to.equal('closed');
+      expect(received).to.deep.equal([]);
+      expect(listener.stats.received).to.equal(0);
+      expect(warnings).to.deep.equal(["a connection from 127.0.0.1 was refused: it is not on the listener's allow-list"]);
+    });
+
+    it('closes a sender not on the list before the TLS handshake', async () => {
+      const { listener, received, warnings } = await start({ ackMode: 'receipt', tls: { cert: ca.server.cert, key: ca.server.key }, allow: ['192.0.2.0/24'] });
+      expect(await attempt(listener.port, 'T1', { ca: ca.ca.cert, servername: 'localhost' })).to.be.oneOf(['refused', 'closed']);
+      expect(received).to.deep.equal([]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(warnings.filter((w) => /allow-list/.test(w))).to.have.length(1);
+      expect(warnings.filter((w) => /TLS handshake/.test(w)), 'no handshake was tried').to.deep.equal([]);
+    });
+
+    it('refuses an allow-list entry that is no address or network, naming it', () => {
+      for (const entry of ['10.0.0.0/33', 'host.example', '10.0.0.1/8/2', '::1/129']) {
+        expect(() => new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1024, idleTimeoutMs: 0, responseTimeoutMs: 1000, ackMode: 'receipt', application: { app: 'A', facility: 'F' }, allow: [entry] }), entry).to.throw(`"${entry}" is not an IP address or a network in CIDR notation`);
+      }
+    });
+  });
+
   describe('framing on the wire', () => {
     it('reads several frames of one write and ACKs them in order', async () => {
       const { listener, received } = await start({ ackMode: 'receipt' });

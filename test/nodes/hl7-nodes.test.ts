@@ -139,6 +139,47 @@ describeShared(`HL7 nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('warns, in the log and the hl7 in status, when it listens beyond loopback without TLS or allowed senders; not with them', async () => {
+    const statusOf = async (listener: Record<string, unknown>) => {
+      const port = await freePort();
+      await helper.load(hl7Nodes, advisFlow(port, listener));
+      const node = helper.getNode('in1') as unknown as { status: { args: { text?: string; fill?: string }[][] } };
+      for (let i = 0; i < 100 && !node.status.args.some(([st]) => /conn\./.test(st?.text ?? '')); i++) await new Promise((r) => setTimeout(r, 20));
+      const warnings = (helper.getNode('mllp') as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+      const last = node.status.args.at(-1)![0]!;
+      await helper.unload();
+      return { port, warnings, last };
+    };
+    const open = await statusOf({ host: '0.0.0.0' });
+    expect(open.warnings).to.deep.equal([
+      `listening on 0.0.0.0:${open.port} beyond this machine without TLS and without an allow-list: anyone who can reach the port can send ADT, in clear text. Set the allowed senders, TLS, or both`,
+    ]);
+    expect(open.last).to.include({ fill: 'yellow', text: `0.0.0.0:${open.port} OPEN (no TLS, no allow-list): 0 conn., 0 msgs, 0 rejected` });
+    const listed = await statusOf({ host: '0.0.0.0', allow: '127.0.0.1, 10.20.0.0/16' });
+    expect(listed.warnings).to.deep.equal([]);
+    expect(listed.last).to.include({ fill: 'green' });
+    const loopback = await statusOf({});
+    expect(loopback.warnings).to.deep.equal([]);
+  });
+
+  it('takes ADT only from the allowed senders', async () => {
+    const port = await freePort();
+    await helper.load(hl7Nodes, advisFlow(port, { allow: '192.0.2.0/24' }));
+    const sender = await epr(port);
+    try {
+      const refused = await sendWhenListening(sender, fixture('A01_admitted.hl7')).then(() => 'answered', (e: { kind?: string }) => e.kind ?? 'error');
+      expect(refused).to.not.equal('answered');
+      const warnings = (helper.getNode('mllp') as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+      expect(warnings).to.deep.equal(["a connection from 127.0.0.1 was refused: it is not on the listener's allow-list"]);
+    } finally {
+      await sender.close();
+    }
+    await helper.unload();
+    await helper.load(hl7Nodes, advisFlow(port, { allow: 'nonsense' }));
+    const errors = (helper.getNode('in1') as unknown as { error: { args: unknown[][] } }).error.args.map((a) => String(a[0]));
+    expect(errors).to.deep.equal(['the allowed senders: "nonsense" is not an IP address or a network in CIDR notation (such as 10.20.0.0/16)']);
+  });
+
   it('listens with TLS from a tls-config node and, with client certificates required, refuses a stranger', async () => {
     const ca = makeTestCa();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'advis-tls-'));
