@@ -9,6 +9,9 @@
 // missing folder usually means a share that is not mounted, and writing beneath the mount point would lose messages.
 // Final names and the inbox reading are shared with the SFTP drop (./vans-drop.ts): a file is handed over, oldest
 // name first, then moved into `processed/` or `failed/`.
+//
+// An envelope holds the Bundle, CPR number included: it is created readable by this user only (0600), or by a group
+// too (0640) when the VANS client runs as another user of that group, whatever the process's umask.
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -20,11 +23,14 @@ export interface VansFolderOptions {
   dir: string;
   /** The clock for file names (ms since the epoch); tests pass their own. */
   now?: () => number;
+  /** The group id that may read the envelopes too (mode 0640); absent: this user only (0600). */
+  group?: number;
 }
 
 export class VansFolderSink implements Sink {
   private readonly dir: string;
   private readonly names: VansFileNames;
+  private readonly group: number | undefined;
   /** The folder flush that has not started yet: renames done before it starts share it (see `syncFolder`). */
   private nextFolderSync?: Promise<void>;
   /** The folder flush under way, if any. */
@@ -33,6 +39,7 @@ export class VansFolderSink implements Sink {
   constructor(options: VansFolderOptions) {
     this.dir = path.resolve(options.dir);
     this.names = new VansFileNames(options.now);
+    this.group = options.group;
   }
 
   async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
@@ -42,7 +49,10 @@ export class VansFolderSink implements Sink {
     const temporary = path.join(this.dir, `.${name}.tmp`);
     let file: fs.FileHandle | undefined;
     try {
-      file = await fs.open(temporary, 'wx');
+      file = await fs.open(temporary, 'wx', 0o600);
+      // Set explicitly: the mode given to open is narrowed by the umask, and a group is granted only after the chown.
+      if (this.group !== undefined) await file.chown(-1, this.group);
+      await file.chmod(this.group === undefined ? 0o600 : 0o640);
       await file.writeFile(message.body);
       await file.sync();
       await file.close();

@@ -254,7 +254,8 @@ class Session {
 
   /** Opens `file` for writing, made empty or new. */
   create(file: string): Promise<Buffer> {
-    return this.request((done) => this.sftp.open(file, 'w', done));
+    // Readable by the SFTP account only: an envelope holds the CPR number (the server's umask may narrow it further).
+    return this.request((done) => this.sftp.open(file, 'w', { mode: 0o600 }, done));
   }
 
   write(handle: Buffer, data: Buffer): Promise<void> {

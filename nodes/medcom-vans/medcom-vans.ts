@@ -28,6 +28,19 @@ interface MedcomVansDef extends NodeDef {
   pollInterval: string | number;
   senderGln: string;
   namePostfix: NamePostfix;
+  /** The group (name or id) of a VANS client running as another user: envelopes become 0640 for it. */
+  fileGroup?: string;
+}
+
+/** A group's id from its name (or the id itself), read from /etc/group as getent would; undefined when there is none. */
+function groupId(group: string): number | undefined {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = fs
+    .readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === group);
+  const id = line?.split(':')[2];
+  return id && /^\d+$/.test(id) ? Number(id) : undefined;
 }
 
 interface Credentials {
@@ -84,8 +97,14 @@ export = function (RED: NodeAPI): void {
 
     const folders = (): { sink: Sink; inbox?: Inbox } => {
       const inbox = optional(def.inbox, 'inbox');
+      const groupName = optional(def.fileGroup, 'fileGroup');
+      let group: number | undefined;
+      if (groupName !== undefined) {
+        group = groupId(groupName);
+        if (group === undefined) throw new CatalogError('medcom-vans.errors.group', { group: groupName }, t);
+      }
       return {
-        sink: new VansFolderSink({ dir: required(def.outbox, 'outbox') }),
+        sink: new VansFolderSink({ dir: required(def.outbox, 'outbox'), ...(group !== undefined && { group }) }),
         ...(inbox && { inbox: new VansInbox({ dir: inbox }) }),
       };
     };

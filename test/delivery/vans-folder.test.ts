@@ -25,6 +25,23 @@ describe('delivery: VANS folder', () => {
       expect(fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0]), 'utf8')).to.equal(message.body);
     });
 
+    it('creates each envelope (it holds the CPR number) for this user only, 0600, or 0640 for the VANS client\'s group, whatever the umask', async () => {
+      const previous = process.umask(0o000);
+      try {
+        await new VansFolderSink({ dir, now: () => AT }).deliver(envelope('m-private'));
+        const gid = process.getgid!();
+        const shared = path.join(dir, 'shared');
+        fs.mkdirSync(shared);
+        await new VansFolderSink({ dir: shared, now: () => AT, group: gid }).deliver(envelope('m-group'));
+        const stat = (folder: string) => fs.statSync(path.join(folder, fs.readdirSync(folder).find((f) => f.endsWith('.xml'))!));
+        expect(stat(dir).mode & 0o777).to.equal(0o600);
+        expect(stat(shared).mode & 0o777).to.equal(0o640);
+        expect(stat(shared).gid).to.equal(gid);
+      } finally {
+        process.umask(previous);
+      }
+    });
+
     it('names are unique and sort in delivery order, within one millisecond and when the clock steps back', async () => {
       let now = AT;
       const sink = new VansFolderSink({ dir, now: () => now });

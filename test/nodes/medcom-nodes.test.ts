@@ -372,6 +372,23 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     });
   });
 
+  it('writes envelopes 0640 for the VANS client\'s file group, and names a group that does not exist', async () => {
+    const outbox = path.join(dir, 'out');
+    fs.mkdirSync(outbox);
+    const vans = (fileGroup: string) => [{ id: 'vans1', type: 'medcom-vans', outbox, inbox: '', pollInterval: 3600, senderGln: '', namePostfix: 'statistical', fileGroup }];
+    await helper.load(deliveryNodes, flow(vans(String(process.getgid!())), { transport: 'vans', vans: 'vans1' }));
+    const events = collect('events');
+    helper.getNode('parse1').receive({ payload: A01 });
+    await events.until(is('sent'));
+    const [file] = fs.readdirSync(outbox).filter((f) => f.endsWith('.xml'));
+    expect(fs.statSync(path.join(outbox, file!)).mode & 0o777).to.equal(0o640);
+    await helper.unload();
+    await helper.load(deliveryNodes, flow(vans('no-such-group-advis'), { transport: 'vans', vans: 'vans1' }));
+    const caught = collect('caught');
+    helper.getNode('parse1').receive({ payload: A01 });
+    expect((await caught.until(() => true)).error!.message).to.include('the file group "no-such-group-advis" is not a group on this machine');
+  });
+
   it('names an unset environment variable in the SFTP settings', async () => {
     delete process.env.ADVIS_TEST_UNSET_HOST;
     const vans = { id: 'vans1', type: 'medcom-vans', transport: 'sftp', host: '${ADVIS_TEST_UNSET_HOST}', username: 'region', hostKey: `SHA256:${'A'.repeat(43)}`, remoteOutbox: '/out', pollInterval: 3600 };

@@ -846,6 +846,21 @@ describe('advis store in a file', () => {
     raw.close();
   });
 
+  it('creates the database, its write-ahead log and its index for this user only (0600), in a 0700 folder, whatever the umask', async () => {
+    const previous = process.umask(0o000);
+    const folder = path.join(dir, 'new');
+    try {
+      const store = openSqliteStore(path.join(folder, 'advis.db'));
+      await store.commit({ audit: [{ at: at(0), outcome: 'none' }] });
+      const modes = Object.fromEntries(fs.readdirSync(folder).map((f) => [f, (fs.statSync(path.join(folder, f)).mode & 0o777).toString(8)]));
+      expect(modes).to.deep.equal({ 'advis.db': '600', 'advis.db-wal': '600', 'advis.db-shm': '600' });
+      expect((fs.statSync(folder).mode & 0o777).toString(8)).to.equal('700');
+      await store.close();
+    } finally {
+      process.umask(previous);
+    }
+  });
+
   it('keeps the CPR number out of the stays table: a patient is found by a keyed hash', async () => {
     const file = path.join(dir, 'advis.db');
     const store = openSqliteStore(file);
