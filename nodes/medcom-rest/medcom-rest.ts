@@ -76,6 +76,9 @@ export = function (RED: NodeAPI): void {
     ownTransport(this, () => {
       // tls-config fills in ca, cert, key, passphrase and rejectUnauthorized: the RestSink's TlsOptions.
       const tls = tlsOptions(RED, t, def.tls) as TlsOptions | undefined;
+      // The operator turned the check of the receiver's certificate off (the tls-config node): anyone on the path could
+      // receive the notifications. Allowed, for a test receiver, but said at every start.
+      if (tls?.rejectUnauthorized === false) this.warn(RED._('medcom-rest.warn.unverified', { url: def.url }));
       const sink = new RestSink({
         url: setting(t, def.url, label('url')),
         target: def.target === 'url' ? 'url' : 'process-message',

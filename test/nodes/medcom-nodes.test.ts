@@ -260,6 +260,23 @@ describeShared(`delivery nodes on ${runtimePackage}`, function () {
     }
   });
 
+  it('REST: warns at start when the receiver\'s certificate is not verified, and not when it is', async () => {
+    const warnings = async (verifyservercert: boolean) => {
+      const rest = { id: 'rest1', type: 'medcom-rest', z: '', url: 'https://fhir.example.invalid/fhir', target: 'process-message', authType: 'none', tls: 'tls1' };
+      const tlsNode = { id: 'tls1', type: 'tls-config', z: '', cert: '', key: '', ca: '', verifyservercert };
+      await helper.load([...deliveryNodes, coreNode('network/05-tls.js')], flow([rest, tlsNode], { transport: 'rest', rest: 'rest1' }));
+      const node = helper.getNode('rest1') as unknown as { warn: { args: unknown[][] } };
+      for (let i = 0; i < 50 && !node.warn.args.length; i++) await new Promise((r) => setTimeout(r, 10));
+      const seen = node.warn.args.map((a) => String(a[0]));
+      await helper.unload();
+      return seen;
+    };
+    expect(await warnings(false)).to.deep.equal([
+      'the certificate of https://fhir.example.invalid/fhir is not verified ("Verify server certificate" is off in its TLS configuration): whoever answers there gets the notifications. Turn verification on outside tests',
+    ]);
+    expect(await warnings(true)).to.deep.equal([]);
+  });
+
   it('REST: an acknowledgement that comes later, through the flow, settles the message', async () => {
     const receiver = await startFhirReceiver();
     try {
