@@ -3,7 +3,9 @@
 //
 // The editor and its admin API can deploy any flow, so they never listen beyond loopback unless adminAuth guards
 // them: the official Node-RED image leaves that to the operator, but a hospital network is not the place for an
-// open editor.
+// open editor. The flows' own HTTP endpoints (`http in`, e.g. the region flow's POST /advis/adt, which makes a real
+// advis) are not covered by adminAuth: beyond loopback they answer this machine only, unless a login for them is
+// set (Node-RED's httpNodeAuth).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,6 +24,10 @@ export interface NodeRedSettings {
     tokens?: (token: string) => Promise<{ username: string; permissions: string[] } | null>;
   };
   https?: { key: Buffer; cert: Buffer };
+  /** A login for the flows' HTTP endpoints, from ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH. */
+  httpNodeAuth?: { user: string; pass: string };
+  /** Without that login and beyond loopback: the flows' HTTP endpoints refuse requests from other machines. */
+  httpNodeMiddleware?: (req: { socket: { remoteAddress?: string } }, res: HttpAnswer, next: () => void) => void;
   editorTheme: { tours: boolean };
   telemetry: { enabled: boolean };
   /** How long an outbox claim lasts (ms): how soon another instance sends what a dead one had claimed. */
@@ -36,6 +42,37 @@ export interface AdminUser {
 }
 
 export class SettingsError extends Error {}
+
+/** The part of Express's response the middleware uses. */
+interface HttpAnswer {
+  status(code: number): HttpAnswer;
+  type(type: string): HttpAnswer;
+  send(body: string): void;
+}
+
+/** Answers 403 to a request from another machine: the flows' endpoints are for trying things out on this one. */
+export function thisMachineOnly(req: { socket: { remoteAddress?: string } }, res: HttpAnswer, next: () => void): void {
+  const from = req.socket.remoteAddress ?? '';
+  if (isLoopback(from.replace(/^::ffff:/, ''))) return next();
+  res
+    .status(403)
+    .type('text/plain')
+    .send(
+      "This endpoint answers this machine only: set ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH to open the flows' HTTP endpoints with a login. " +
+        '/ Dette endpoint svarer kun denne maskine: sæt ADVIS_HTTP_USER og ADVIS_HTTP_PASSWORD_HASH for at åbne flowenes HTTP-endpoints med login.\n',
+    );
+}
+
+function httpNodeAuth(env: NodeJS.ProcessEnv): NodeRedSettings['httpNodeAuth'] {
+  const user = env.ADVIS_HTTP_USER;
+  const pass = env.ADVIS_HTTP_PASSWORD_HASH;
+  if (!user && !pass) return undefined;
+  if (!user || !pass)
+    throw new SettingsError('ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH go together: set both, or neither. / ADVIS_HTTP_USER og ADVIS_HTTP_PASSWORD_HASH hører sammen.');
+  if (!BCRYPT.test(pass))
+    throw new SettingsError('ADVIS_HTTP_PASSWORD_HASH must be a bcrypt hash (`npx node-red admin hash-pw`), never the password itself. / ADVIS_HTTP_PASSWORD_HASH skal være en bcrypt-hash.');
+  return { user, pass };
+}
 
 const BCRYPT = /^\$2[aby]\$\d\d\$.{53}$/;
 
@@ -118,6 +155,7 @@ export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
   const uiPort = Number(env.PORT ?? '1880');
   if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new SettingsError(`PORT is not a port number: ${env.PORT}`);
   const auth = adminAuth(env);
+  const nodeAuth = httpNodeAuth(env);
   const tls = https(env);
   const lease = env.ADVIS_OUTBOX_LEASE_MS === undefined ? undefined : Number(env.ADVIS_OUTBOX_LEASE_MS);
   if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1000)) {
@@ -137,6 +175,7 @@ export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
     // Unset, Node-RED makes a key of its own and keeps it in the user directory (.config.runtime.json).
     ...(env.NODE_RED_CREDENTIAL_SECRET ? { credentialSecret: env.NODE_RED_CREDENTIAL_SECRET } : {}),
     ...(auth ? { adminAuth: auth } : {}),
+    ...(nodeAuth ? { httpNodeAuth: nodeAuth } : isLoopback(uiHost) ? {} : { httpNodeMiddleware: thisMachineOnly }),
     ...(tls ? { https: tls } : {}),
     editorTheme: { tours: false },
     telemetry: { enabled: false },

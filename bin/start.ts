@@ -69,6 +69,9 @@ Object.assign(process.env, {
 const redJs = require.resolve(`${process.env.ADVIS_NODE_RED ?? 'node-red'}/red.js`);
 const scheme = settings.https ? 'https' : 'http';
 console.log(`advis: Node-RED on ${scheme}://${settings.uiHost}:${settings.uiPort}/ with data in ${dataDir}`);
+if (settings.httpNodeMiddleware) {
+  console.log("advis: the flows' HTTP endpoints (POST /advis/adt) answer this machine only; ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH open them with a login");
+}
 process.argv = [process.execPath, redJs, '--settings', path.join(__dirname, 'settings.js'), '--userDir', userDir, settings.flowFile];
 // Node-RED's launcher runs when it is loaded, from the package ADVIS_NODE_RED names at run time.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

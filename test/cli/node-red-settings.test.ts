@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { nodeRedSettings, SettingsError } from '../../bin/node-red-settings';
+import { nodeRedSettings, SettingsError, thisMachineOnly } from '../../bin/node-red-settings';
 import { bcryptHash } from '../support/runtime';
 
 describe('Node-RED settings from the environment', () => {
@@ -49,5 +49,28 @@ describe('Node-RED settings from the environment', () => {
     expect(() => nodeRedSettings({ ADVIS_ADMIN_USER: 'admin', ADVIS_ADMIN_PASSWORD_HASH: hash, ADVIS_MONITOR_TOKEN: 'short' })).to.throw(SettingsError, 'at least 32 characters');
     expect(() => nodeRedSettings({ ADVIS_MONITOR_TOKEN: token })).to.throw(SettingsError, 'ADVIS_MONITOR_TOKEN needs adminAuth');
     expect(nodeRedSettings({}).adminAuth).to.equal(undefined);
+  });
+
+  it("keeps the flows' HTTP endpoints to this machine when Node-RED listens beyond it, unless they have a login of their own", () => {
+    const admin = { ADVIS_ADMIN_USER: 'admin', ADVIS_ADMIN_PASSWORD_HASH: hash };
+    const open = nodeRedSettings({ ...admin, ADVIS_HOST: '0.0.0.0' });
+    expect(open.httpNodeMiddleware).to.equal(thisMachineOnly);
+    const answer = (remoteAddress: string) => {
+      const got = { status: 0, body: '', passed: false };
+      const res = { status: (c: number) => ((got.status = c), res), type: () => res, send: (b: string) => void (got.body = b) };
+      thisMachineOnly({ socket: { remoteAddress } }, res, () => (got.passed = true));
+      return got;
+    };
+    expect(answer('192.0.2.10')).to.include({ status: 403, passed: false });
+    expect(answer('192.0.2.10').body).to.include('ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH');
+    expect(answer('fd00::2')).to.include({ status: 403 });
+    for (const local of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(answer(local), local).to.include({ passed: true, status: 0 });
+
+    const login = nodeRedSettings({ ...admin, ADVIS_HOST: '0.0.0.0', ADVIS_HTTP_USER: 'epr', ADVIS_HTTP_PASSWORD_HASH: hash });
+    expect(login.httpNodeAuth).to.deep.equal({ user: 'epr', pass: hash });
+    expect(login.httpNodeMiddleware).to.equal(undefined);
+    expect(nodeRedSettings({}).httpNodeMiddleware).to.equal(undefined);
+    expect(() => nodeRedSettings({ ADVIS_HTTP_USER: 'epr', ADVIS_HTTP_PASSWORD_HASH: 'plain' })).to.throw(SettingsError, 'ADVIS_HTTP_PASSWORD_HASH must be a bcrypt hash');
+    expect(() => nodeRedSettings({ ADVIS_HTTP_USER: 'epr' })).to.throw(SettingsError, 'go together');
   });
 });

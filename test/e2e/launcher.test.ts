@@ -86,6 +86,17 @@ describe(`npm start under a supervisor (${runtimePackage}, real runtime)`, funct
     expect(wrong.status).to.equal(403);
   });
 
+  it("gives the flows' HTTP endpoints the login of ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH: no advis without it", async () => {
+    advis = await startAdvis({ env: { ADVIS_HTTP_USER: 'epr', ADVIS_HTTP_PASSWORD_HASH: bcryptHash('http-s3cret') } });
+    const a01 = fs.readFileSync(path.join('test', 'fixtures', 'adt', 'A01_admitted.hl7'), 'utf8');
+    const post = (headers: Record<string, string>) => fetch(`${advis!.base}/advis/adt`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: a01 });
+    expect((await post({})).status).to.equal(401);
+    expect((await post({ authorization: `Basic ${Buffer.from('epr:guess').toString('base64')}` })).status).to.equal(401);
+    const ok = await post({ authorization: `Basic ${Buffer.from('epr:http-s3cret').toString('base64')}` });
+    expect(ok.status).to.equal(200);
+    expect(await ok.json()).to.include({ advis: 'STIN' });
+  });
+
   it('refuses a password in place of its bcrypt hash', async () => {
     const child = spawnNpm(['start', '--silent', '--ignore-scripts'], process.cwd(), startEnvironment(fs.mkdtempSync(path.join(os.tmpdir(), 'advis-pw-')), await freePort(), await freePort(), { ADVIS_ADMIN_USER: 'a', ADVIS_ADMIN_PASSWORD_HASH: 'plain' }));
     let log = '';
