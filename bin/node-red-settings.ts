@@ -30,6 +30,8 @@ export interface NodeRedSettings {
   httpNodeMiddleware?: (req: { socket: { remoteAddress?: string } }, res: HttpAnswer, next: () => void) => void;
   editorTheme: { tours: boolean };
   telemetry: { enabled: boolean };
+  /** Node-RED's console log level, from ADVIS_LOG_LEVEL (default info). */
+  logging: { console: { level: LogLevel; metrics: false; audit: false } };
   /** How long an outbox claim lasts (ms): how soon another instance sends what a dead one had claimed. */
   advisOutboxLease?: number;
 }
@@ -42,6 +44,9 @@ export interface AdminUser {
 }
 
 export class SettingsError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The part of Express's response the middleware uses. */
 interface HttpAnswer {
@@ -61,6 +66,12 @@ export function thisMachineOnly(req: { socket: { remoteAddress?: string } }, res
       "This endpoint answers this machine only: set ADVIS_HTTP_USER and ADVIS_HTTP_PASSWORD_HASH to open the flows' HTTP endpoints with a login. " +
         '/ Dette endpoint svarer kun denne maskine: sæt ADVIS_HTTP_USER og ADVIS_HTTP_PASSWORD_HASH for at åbne flowenes HTTP-endpoints med login.\n',
     );
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const level = env.ADVIS_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new SettingsError(`ADVIS_LOG_LEVEL is one of ${LOG_LEVELS.join(', ')}, not "${level}" / ADVIS_LOG_LEVEL er en af ${LOG_LEVELS.join(', ')}`);
+  return level as LogLevel;
 }
 
 function httpNodeAuth(env: NodeJS.ProcessEnv): NodeRedSettings['httpNodeAuth'] {
@@ -179,6 +190,7 @@ export function nodeRedSettings(env: NodeJS.ProcessEnv): NodeRedSettings {
     ...(tls ? { https: tls } : {}),
     editorTheme: { tours: false },
     telemetry: { enabled: false },
+    logging: { console: { level: logLevel(env), metrics: false, audit: false } },
     ...(lease !== undefined ? { advisOutboxLease: lease } : {}),
   };
 }

@@ -73,4 +73,10 @@ describe('Node-RED settings from the environment', () => {
     expect(() => nodeRedSettings({ ADVIS_HTTP_USER: 'epr', ADVIS_HTTP_PASSWORD_HASH: 'plain' })).to.throw(SettingsError, 'ADVIS_HTTP_PASSWORD_HASH must be a bcrypt hash');
     expect(() => nodeRedSettings({ ADVIS_HTTP_USER: 'epr' })).to.throw(SettingsError, 'go together');
   });
+
+  it('sets the log level from ADVIS_LOG_LEVEL, info by default, and names the levels for a wrong one', () => {
+    expect(nodeRedSettings({}).logging.console.level).to.equal('info');
+    expect(nodeRedSettings({ ADVIS_LOG_LEVEL: 'debug' }).logging.console.level).to.equal('debug');
+    expect(() => nodeRedSettings({ ADVIS_LOG_LEVEL: 'loud' })).to.throw(SettingsError, 'ADVIS_LOG_LEVEL is one of fatal, error, warn, info, debug, trace, not "loud"');
+  });
 });
