@@ -14,7 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../support/free-port';
 import { startFhirReceiver, type FhirReceiver } from '../support/fhir-receiver';
 import { runtimePackage } from '../support/node-red';
-import { bcryptHash, installPackedPackage, userEnvironment } from '../support/runtime';
+import { accepts, bcryptHash, installPackedPackage, userEnvironment } from '../support/runtime';
 import { describeNeeding, sharedDir } from '../support/shared';
 
 const CHROMIUM = process.env.ADVIS_CHROMIUM ?? '/usr/bin/chromium';
@@ -133,6 +133,7 @@ describeNeeding(`the advis monitor in Chromium, installed from npm pack, adminAu
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     await until('Node-RED to start', () => /Started flows/.test(log) || child!.exitCode !== null, 60000);
     expect(log).to.match(/Started flows/);
+    await until('the MLLP port', () => accepts(mllpPort));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -38,7 +38,7 @@ describeShared(`the advis monitor behind adminAuth (${runtimePackage}, npm start
     const file = path.join(advis.dataDir, `in-${Date.now()}.hl7`);
     fs.writeFileSync(file, text);
     const run = advisCli(['send', '--port', String(advis.mllpPort), file]);
-    expect(run.status, run.stderr).to.equal(0);
+    expect(run.status, `${run.stdout}${run.stderr}\n${advis.log().slice(-3000)}`).to.equal(0);
     expect(run.stdout).to.include('"code":"AA"');
   };
 

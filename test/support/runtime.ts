@@ -4,6 +4,7 @@
 // build would rewrite under them. test/e2e/new-user.test.ts runs the whole `npm install && npm start`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -47,6 +48,14 @@ export function spawnNpm(args: string[], cwd: string, env: NodeJS.ProcessEnv): C
   return spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 }
 
+/** Whether something accepts TCP connections on the loopback port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+}
+
 /** `dataDir`: start again on the data folder of an earlier run (its flows, store and VANS folders), as after a restart. */
 export async function startAdvis(options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAdvis> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'advis-start-'));
@@ -58,8 +67,9 @@ export async function startAdvis(options: { dataDir?: string; env?: NodeJS.Proce
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 45000;
-  while (!/Started flows/.test(log)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+  // Started means the flows started and the EPR's MLLP port takes connections (a test sends to it at once).
+  while (!/Started flows/.test(log) || !(await accepts(mllpPort))) {
+    if (child.exitCode !== null || Date.now() > deadline || /cannot listen on/.test(log)) {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
       throw new Error(`Node-RED did not start:\n${log}`);
     }
