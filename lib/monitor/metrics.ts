@@ -7,7 +7,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeliveryEvent } from '../delivery';
 import type { AdvisOutcome } from '../engine/outcome';
-import type { OutboxCount, OutboxStatus } from '../store';
+import type { OutboxCount } from '../store';
+import { OUTBOX_STATES } from './monitor';
 
 /** What the gauges read from one site's store at scrape time. */
 export interface SiteFigures {
@@ -16,8 +17,6 @@ export interface SiteFigures {
   outbox: OutboxCount[];
   storeBytes: number;
 }
-
-const OUTBOX_STATES: readonly OutboxStatus[] = ['queued', 'sent', 'delivered', 'failed', 'dead'];
 
 export class AdvisMetrics {
   readonly registry = new Registry();
